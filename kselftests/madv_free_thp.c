@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MADV_FREE on base pages, PMD-sized THP and every mTHP size the kernel
+ * offers, followed (or not) by memcg-driven reclaim.
+ *
+ * The MADV_FREE contract checked byte by byte, page by page:
+ *  - a page not written after MADV_FREE may be discarded by reclaim; once
+ *    discarded it reads back as zeroes, and it must not have been swapped
+ *    out to get there;
+ *  - a page written after MADV_FREE keeps what was written;
+ *  - without reclaim nothing is lost.
+ * Every page is filled with a pattern that encodes its index, so a page
+ * from the wrong place, a partially cleared page or a stale page is told
+ * apart from both the expected data and zeroes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../kselftest.h"
+#include "vm_util.h"
+#include "thp_settings.h"
+
+#define KPF_COMPOUND_HEAD	15
+#define KPF_COMPOUND_TAIL	16
+#define KPF_THP			22
+
+#define MAX_SIZES		(NR_ORDERS + 1)
+
+enum page_state { PAGE_PATTERN, PAGE_ZERO, PAGE_OTHER };
+
+static size_t pagesize;
+static size_t pmdsize;
+static int pagemap_fd = -1;
+static int kpageflags_fd = -1;
+static bool have_thp;
+static char memcg_dir[PATH_MAX];	/* our cgroup, empty if none */
+static char memcg_parent[PATH_MAX];
+static const char *memcg_missing;	/* why reclaim cases are skipped */
+
+static uint64_t pattern_word(unsigned int seed, size_t page, size_t word)
+{
+	/* Never zero: bit 63 is always set. */
+	return (1ULL << 63) | ((uint64_t)seed << 56) | ((uint64_t)page << 20) | word;
+}
+
+static void fill_page(char *p, unsigned int seed, size_t idx)
+{
+	uint64_t *w = (uint64_t *)p;
+	size_t i;
+
+	for (i = 0; i < pagesize / sizeof(*w); i++)
+		w[i] = pattern_word(seed, idx, i);
+}
+
+static enum page_state page_state(const char *p, unsigned int seed, size_t idx)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	bool pattern = true, zero = true;
+	size_t i;
+
+	for (i = 0; i < pagesize / sizeof(*w) && (pattern || zero); i++) {
+		if (w[i] != pattern_word(seed, idx, i))
+			pattern = false;
+		if (w[i])
+			zero = false;
+	}
+	return pattern ? PAGE_PATTERN : zero ? PAGE_ZERO : PAGE_OTHER;
+}
+
+static uint64_t kpageflags(unsigned long pfn)
+{
+	uint64_t flags;
+
+	if (pread(kpageflags_fd, &flags, sizeof(flags), pfn * sizeof(flags)) !=
+	    sizeof(flags))
+		ksft_exit_fail_msg("pread /proc/kpageflags pfn %lu: %s\n", pfn,
+				   strerror(errno));
+	return flags;
+}
+
+/*
+ * Is [addr, addr + size) backed by exactly one folio of @size, from
+ * pagemap and kpageflags? On failure, say why in @why.
+ */
+static bool backed_by_folio(char *addr, size_t size, char *why, size_t len)
+{
+	size_t nr = size / pagesize, i;
+	unsigned long pfn0 = 0, pfn;
+	uint64_t ent, fl;
+
+	for (i = 0; i < nr; i++) {
+		ent = pagemap_get_entry(pagemap_fd, addr + i * pagesize);
+		if (!PAGEMAP_PRESENT(ent)) {
+			snprintf(why, len, "page %zu not present", i);
+			return false;
+		}
+		pfn = PAGEMAP_PFN(ent);
+		if (!i)
+			pfn0 = pfn;
+		else if (pfn != pfn0 + i) {
+			snprintf(why, len, "page %zu not physically contiguous", i);
+			return false;
+		}
+		if (nr == 1)
+			break;
+		fl = kpageflags(pfn);
+		if (!(fl & (1ULL << (i ? KPF_COMPOUND_TAIL : KPF_COMPOUND_HEAD))) ||
+		    !(fl & (1ULL << KPF_THP))) {
+			snprintf(why, len, "page %zu flags %#llx: not part of a THP",
+				 i, (unsigned long long)fl);
+			return false;
+		}
+	}
+	fl = kpageflags(pfn0 + nr);
+	if (nr > 1 && (fl & (1ULL << KPF_COMPOUND_TAIL))) {
+		snprintf(why, len, "folio is larger than %zu kB", size >> 10);
+		return false;
+	}
+	if (nr == 1 && (kpageflags(pfn0) & (1ULL << KPF_THP))) {
+		snprintf(why, len, "base page expected, got a THP");
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* THP settings and the memory cgroup; both restored on every exit path */
+
+static void cleanup(void)
+{
+	char path[PATH_MAX + 32];
+	char pid[32];
+	int fd;
+
+	if (have_thp)
+		thp_restore_settings();
+	if (memcg_dir[0]) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", memcg_parent);
+		fd = open(path, O_WRONLY);
+		if (fd >= 0) {
+			snprintf(pid, sizeof(pid), "%d", getpid());
+			if (write(fd, pid, strlen(pid)) < 0)
+				;
+			close(fd);
+		}
+		rmdir(memcg_dir);
+		memcg_dir[0] = '\0';
+	}
+}
+
+static void on_signal(int sig)
+{
+	cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static bool write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t ret;
+
+	if (fd < 0)
+		return false;
+	ret = write(fd, s, strlen(s));
+	close(fd);
+	return ret == (ssize_t)strlen(s);
+}
+
+/* Find cgroup v2, enable the memory controller and move into a child. */
+static void setup_memcg(void)
+{
+	char root[PATH_MAX] = "", path[PATH_MAX + 64], buf[512];
+	char dev[64], mnt[PATH_MAX], type[64];
+	FILE *f = fopen("/proc/mounts", "r");
+
+	while (f && fscanf(f, "%63s %4095s %63s %*s %*d %*d", dev, mnt, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(root, sizeof(root), "%s", mnt);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!root[0]) {
+		memcg_missing = "cgroup v2 is not mounted";
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	if (!read_file(path, buf, sizeof(buf)) || !strstr(buf, "memory")) {
+		memcg_missing = "the memory controller is not available (CONFIG_MEMCG)";
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
+	if (!read_file(path, buf, sizeof(buf)) || !strstr(buf, "memory"))
+		write_str(path, "+memory");
+
+	snprintf(memcg_parent, sizeof(memcg_parent), "%s", root);
+	snprintf(memcg_dir, sizeof(memcg_dir), "%s/madv_free_thp.%d", root, getpid());
+	if (mkdir(memcg_dir, 0755))
+		ksft_exit_fail_msg("mkdir %s: %s\n", memcg_dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/memory.reclaim", memcg_dir);
+	if (access(path, W_OK))
+		ksft_exit_fail_msg("%s: %s\n", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", memcg_dir);
+	snprintf(buf, sizeof(buf), "%d", getpid());
+	if (!write_str(path, buf))
+		ksft_exit_fail_msg("cannot join %s: %s\n", memcg_dir, strerror(errno));
+}
+
+/*
+ * Reclaim @bytes from our memcg. swappiness=0 keeps reclaim off the anon
+ * LRU, so nothing but lazyfree folios (which live on the file LRU) can go;
+ * the redirtied folios it finds there are moved back to the anon LRU.
+ * Not being able to reclaim the full amount (EAGAIN) is not an error here:
+ * the checks look at the pages themselves.
+ */
+static void memcg_reclaim(size_t bytes)
+{
+	char path[PATH_MAX + 32], buf[64];
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/memory.reclaim", memcg_dir);
+	for (i = 0; i < 2; i++) {
+		fd = open(path, O_WRONLY);
+		if (fd < 0)
+			ksft_exit_fail_msg("open %s: %s\n", path, strerror(errno));
+		snprintf(buf, sizeof(buf), "%zu swappiness=0", bytes);
+		if (write(fd, buf, strlen(buf)) < 0 && errno == EINVAL) {
+			/* Kernel without the swappiness argument. */
+			snprintf(buf, sizeof(buf), "%zu", bytes);
+			if (write(fd, buf, strlen(buf)) < 0 && errno != EAGAIN)
+				ksft_exit_fail_msg("write %s: %s\n", path, strerror(errno));
+		}
+		close(fd);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+struct region {
+	char *mem;		/* folio-aligned start */
+	size_t len;
+	size_t folio;		/* folio size the region is backed by */
+	void *map;
+	size_t maplen;
+};
+
+static void set_thp_size(size_t size)
+{
+	struct thp_settings s;
+	int order;
+
+	if (!have_thp)
+		return;
+	s = *thp_current_settings();
+	s.thp_enabled = THP_NEVER;
+	for (order = 0; order < NR_ORDERS; order++)
+		s.hugepages[order].enabled = THP_NEVER;
+	if (size > pagesize) {
+		order = __builtin_ctzll(size / pagesize);
+		s.hugepages[order].enabled = THP_ALWAYS;
+		if (size == pmdsize)
+			s.thp_enabled = THP_ALWAYS;
+	}
+	thp_push_settings(&s);
+}
+
+/* Map and fill a region backed by folios of @size; false + reason if not. */
+static bool region_populate(struct region *r, size_t size, char *why, size_t len)
+{
+	size_t i, align = size > pmdsize ? size : pmdsize;
+
+	r->folio = size;
+	r->len = 2 * (pmdsize ? pmdsize : 2UL << 20);
+	r->maplen = r->len + align;
+	r->map = mmap(NULL, r->maplen, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->map == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	r->mem = (char *)(((uintptr_t)r->map + align - 1) & ~(align - 1));
+	if (size > pagesize)
+		madvise(r->mem, r->len, MADV_HUGEPAGE);
+	else
+		madvise(r->mem, r->len, MADV_NOHUGEPAGE);
+
+	set_thp_size(size);
+	for (i = 0; i < r->len / pagesize; i++)
+		fill_page(r->mem + i * pagesize, 1, i);
+	if (have_thp)
+		thp_pop_settings();
+
+	for (i = 0; i < r->len; i += size)
+		if (!backed_by_folio(r->mem + i, size, why, len))
+			return false;
+	return true;
+}
+
+static void region_free(struct region *r)
+{
+	munmap(r->map, r->maplen);
+}
+
+static bool run_madv_free(struct region *r)
+{
+	if (madvise(r->mem, r->len, MADV_FREE)) {
+		ksft_print_msg("MADV_FREE: %s\n", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Clean lazyfree folios are discarded by reclaim, not swapped out. */
+static bool case_reclaim_discards(struct region *r)
+{
+	size_t i, nr = r->len / pagesize, present = 0, swapped = 0, bad = 0;
+	unsigned long rss_before, rss_after;
+	uint64_t ent;
+
+	if (!run_madv_free(r))
+		return false;
+	rss_before = rss_anon();
+	memcg_reclaim(r->len);
+	rss_after = rss_anon();
+
+	for (i = 0; i < nr; i++) {
+		ent = pagemap_get_entry(pagemap_fd, r->mem + i * pagesize);
+		if (ent & PM_PRESENT)
+			present++;
+		if (ent & PM_SWAP)
+			swapped++;
+	}
+	if (present || swapped) {
+		ksft_print_msg("after reclaim %zu of %zu pages still present, %zu swapped out\n",
+			       present, nr, swapped);
+		return false;
+	}
+	/* 64 kB of slack for our own stack and libc touching new pages. */
+	if (rss_before < rss_after + (r->len >> 10) - 64) {
+		ksft_print_msg("RssAnon %lu kB -> %lu kB, expected a drop of %zu kB\n",
+			       rss_before, rss_after, r->len >> 10);
+		return false;
+	}
+	for (i = 0; i < nr; i++) {
+		if (page_state(r->mem + i * pagesize, 1, i) != PAGE_ZERO) {
+			bad++;
+			if (bad <= 4)
+				ksft_print_msg("page %zu: not zero after discard\n", i);
+		}
+	}
+	return !bad;
+}
+
+/* A page written after MADV_FREE keeps the new data through reclaim. */
+static bool case_reclaim_keeps_written(struct region *r)
+{
+	size_t i, nr = r->len / pagesize, per_folio = r->folio / pagesize;
+	size_t bad = 0, kept = 0;
+	enum page_state st;
+	bool written;
+
+	if (!run_madv_free(r))
+		return false;
+	/* Rewrite the middle page of every folio with a new pattern. */
+	for (i = per_folio / 2; i < nr; i += per_folio)
+		fill_page(r->mem + i * pagesize, 2, i);
+	memcg_reclaim(r->len);
+
+	for (i = 0; i < nr; i++) {
+		written = i % per_folio == per_folio / 2;
+		st = page_state(r->mem + i * pagesize, written ? 2 : 1, i);
+		/* Untouched pages may go or stay, but never change. */
+		if (st == PAGE_OTHER || (written && st != PAGE_PATTERN)) {
+			bad++;
+			if (bad <= 4)
+				ksft_print_msg("page %zu (%s): %s\n", i,
+					       written ? "written after MADV_FREE" : "untouched",
+					       st == PAGE_ZERO ? "zeroed" : "corrupted");
+		} else if (written) {
+			kept++;
+		}
+	}
+	if (!bad)
+		ksft_print_msg("%zu rewritten pages kept their data\n", kept);
+	return !bad;
+}
+
+/* Without reclaim, MADV_FREE loses nothing. */
+static bool case_no_reclaim_keeps_all(struct region *r)
+{
+	size_t i, nr = r->len / pagesize, bad = 0;
+
+	if (!run_madv_free(r))
+		return false;
+	for (i = 0; i < nr; i++) {
+		if (!pagemap_is_populated(pagemap_fd, r->mem + i * pagesize) ||
+		    page_state(r->mem + i * pagesize, 1, i) != PAGE_PATTERN) {
+			bad++;
+			if (bad <= 4)
+				ksft_print_msg("page %zu lost its data without reclaim\n", i);
+		}
+	}
+	return !bad;
+}
+
+struct test_case {
+	const char *name;
+	bool (*fn)(struct region *r);
+	bool needs_reclaim;
+};
+
+static const struct test_case cases[] = {
+	{ "MADV_FREE then reclaim discards clean pages without swap-out",
+	  case_reclaim_discards, true },
+	{ "MADV_FREE then reclaim keeps pages written after MADV_FREE",
+	  case_reclaim_keeps_written, true },
+	{ "MADV_FREE without reclaim keeps every page",
+	  case_no_reclaim_keeps_all, false },
+};
+
+static void run_case(const struct test_case *tc, size_t size)
+{
+	struct region r;
+	char why[128];
+	char desc[160];
+
+	snprintf(desc, sizeof(desc), "%s (%s %zu kB)", tc->name,
+		 size == pagesize ? "base pages" : size == pmdsize ? "PMD THP" : "mTHP",
+		 size >> 10);
+	if (tc->needs_reclaim && memcg_missing) {
+		ksft_test_result_skip("%s: %s\n", desc, memcg_missing);
+		return;
+	}
+	if (!region_populate(&r, size, why, sizeof(why))) {
+		/* The kernel offers this size and it is enabled: not getting it is a failure. */
+		ksft_print_msg("%zu kB folios requested, %s\n", size >> 10, why);
+		ksft_test_result_fail("%s\n", desc);
+		region_free(&r);
+		return;
+	}
+	ksft_test_result(tc->fn(&r), "%s\n", desc);
+	region_free(&r);
+}
+
+int main(int argc, char **argv)
+{
+	size_t sizes[MAX_SIZES];
+	unsigned long orders;
+	int nr_sizes = 0, i, c;
+
+	ksft_print_header();
+	pagesize = getpagesize();
+	if (geteuid())
+		ksft_exit_skip("needs root for THP sysfs, memcg and /proc/kpageflags\n");
+
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	kpageflags_fd = open("/proc/kpageflags", O_RDONLY);
+	if (pagemap_fd < 0 || kpageflags_fd < 0)
+		ksft_exit_skip("no /proc/self/pagemap or /proc/kpageflags (CONFIG_PROC_PAGE_MONITOR)\n");
+
+	sizes[nr_sizes++] = pagesize;
+	pmdsize = read_pmd_pagesize();
+	have_thp = pmdsize != 0;
+	if (have_thp) {
+		orders = thp_supported_orders() | (1UL << __builtin_ctzll(pmdsize / pagesize));
+		for (i = 1; i < NR_ORDERS && nr_sizes < MAX_SIZES; i++)
+			if (orders & (1UL << i))
+				sizes[nr_sizes++] = pagesize << i;
+	} else {
+		ksft_print_msg("[INFO] no THP support: base pages only\n");
+	}
+	for (i = 0; i < nr_sizes; i++)
+		ksft_print_msg("[INFO] testing %zu kB folios\n", sizes[i] >> 10);
+
+	if (have_thp) {
+		struct thp_settings cur;
+
+		thp_save_settings();
+		thp_read_settings(&cur);
+		thp_push_settings(&cur);
+	}
+	atexit(cleanup);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	setup_memcg();
+
+	ksft_set_plan(nr_sizes * ARRAY_SIZE(cases));
+	for (i = 0; i < nr_sizes; i++)
+		for (c = 0; c < (int)ARRAY_SIZE(cases); c++)
+			run_case(&cases[c], sizes[i]);
+
+	ksft_finished();
+}

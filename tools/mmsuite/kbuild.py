@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Kernel builds through kunit.py, guest programs and the initramfs."""
+
+import os
+import stat
+import subprocess
+
+from common import (EXIT_BUILD, EXIT_CONFIG, REPO, SuiteError, log, run, tail)
+
+
+def _env(cache):
+    env = dict(os.environ)
+    env['CCACHE_DIR'] = os.path.join(cache, 'ccache')
+    env.setdefault('CCACHE_MAXSIZE', '8G')
+    # Stable build stamps keep ccache hits and make reruns reproducible.
+    env.setdefault('KBUILD_BUILD_TIMESTAMP', '2025-11-01')
+    env.setdefault('KBUILD_BUILD_USER', 'mm-suite')
+    env.setdefault('KBUILD_BUILD_HOST', 'mm-suite')
+    return env
+
+
+def kunit_cmd(tree, arch, build_dir, step, jobs, extra_configs=()):
+    cmd = ['python3', os.path.join(tree, 'tools/testing/kunit/kunit.py'), step,
+           '--arch', arch.name, '--build_dir', build_dir]
+    if step in ('config', 'build', 'run'):
+        for frag in list(arch.kunitconfigs) + list(extra_configs):
+            cmd += ['--kunitconfig', os.path.join(REPO, frag)]
+        cmd += ['--make_options', 'CC=ccache ' + arch.cc]
+        if arch.cross_compile:
+            cmd += ['--cross_compile', arch.cross_compile]
+    if step in ('build', 'run'):
+        cmd += ['--jobs', str(jobs)]
+    return cmd
+
+
+def build_kernel(tree, arch, cache, build_dir, logfile, jobs, extra_configs=()):
+    """kunit.py config + build; distinct errors for config and build."""
+    os.makedirs(build_dir, exist_ok=True)
+    env = _env(cache)
+    log('%s: configuring kernel in %s' % (arch.name, build_dir))
+    rc = run(kunit_cmd(tree, arch, build_dir, 'config', jobs, extra_configs),
+             cwd=tree, env=env, logfile=logfile, check=False, quiet=True)
+    if rc:
+        raise SuiteError(EXIT_CONFIG, '%s: kernel config failed; requested options '
+                         'missing from .config are listed in %s:\n%s'
+                         % (arch.name, logfile, tail(logfile, 15)))
+    log('%s: building kernel (log: %s)' % (arch.name, logfile))
+    rc = run(kunit_cmd(tree, arch, build_dir, 'build', jobs, extra_configs),
+             cwd=tree, env=env, logfile=logfile, check=False, quiet=True,
+             progress='%s kernel build' % arch.name)
+    if rc:
+        raise SuiteError(EXIT_BUILD, '%s: kernel build failed (log: %s):\n%s'
+                         % (arch.name, logfile, tail(logfile, 25)))
+
+
+def build_headers(tree, arch, build_dir, logfile):
+    karch = 'x86' if arch.name == 'x86_64' else arch.name
+    rc = run(['make', '-s', 'ARCH=' + karch, 'O=' + build_dir, 'headers'],
+             cwd=tree, logfile=logfile, check=False, quiet=True)
+    if rc:
+        raise SuiteError(EXIT_BUILD, '%s: make headers failed (log: %s)'
+                         % (arch.name, logfile))
+    return os.path.join(build_dir, 'usr', 'include')
+
+
+def read_test_list():
+    """kselftests/tests.list: 'name timeout' per line."""
+    out = []
+    with open(os.path.join(REPO, 'kselftests', 'tests.list')) as f:
+        for ln in f:
+            ln = ln.split('#', 1)[0].split()
+            if ln:
+                out.append((ln[0], int(ln[1]), ln[2:]))
+    return out
+
+
+def build_guest_programs(tree, arch, hdr, outdir, logfile, tests):
+    """Static init and kselftests for the guest.
+
+    The kselftests are compiled from the repo's kselftests/ (the single
+    source; the patch series carries a copy checked by tools/check-series),
+    with vm_util/thp_settings/kselftest.h of the tree under test.
+    """
+    os.makedirs(outdir, exist_ok=True)
+    mmdir = os.path.join(tree, 'tools/testing/selftests/mm')
+    cc = arch.target_cc
+    base = [cc, '-static', '-O2', '-Wall', '-isystem', hdr]
+    progs = {}
+    jobs = [('init', [os.path.join(REPO, 'tools/guest/init.c')], [])]
+    for name, _, _ in tests:
+        src = os.path.join(REPO, 'kselftests', name + '.c')
+        jobs.append((name, [src, os.path.join(mmdir, 'vm_util.c'),
+                            os.path.join(mmdir, 'thp_settings.c')],
+                     ['-I', mmdir, '-I', os.path.dirname(mmdir)]))
+    for name, srcs, inc in jobs:
+        out = os.path.join(outdir, name)
+        rc = run(base + inc + ['-o', out] + srcs + ['-lpthread'], logfile=logfile,
+                 check=False, quiet=True)
+        if rc:
+            raise SuiteError(EXIT_BUILD, '%s: building guest program %s failed (log: %s):\n%s'
+                             % (arch.name, name, logfile, tail(logfile, 20)))
+        progs[name] = out
+    return progs
+
+
+# --- initramfs: cpio "newc", written here so no host cpio is needed ---
+
+def _cpio_entry(f, name, mode, data=b'', rdev=(0, 0), ino=[1000]):
+    ino[0] += 1
+    hdr = '070701' + ''.join('%08X' % v for v in (
+        ino[0], mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1],
+        len(name) + 1, 0))
+    f.write(hdr.encode() + name.encode() + b'\0')
+    f.write(b'\0' * ((4 - (110 + len(name) + 1) % 4) % 4))
+    f.write(data)
+    f.write(b'\0' * ((4 - len(data) % 4) % 4))
+
+
+def write_initramfs(path, progs, tests):
+    """progs: name -> host path; tests: [(name, timeout, args)]."""
+    listing = ''.join('%s %d %s\n' % (n, t, ' '.join(a)) for n, t, a in tests)
+    tmp = path + '.tmp'
+    with open(tmp, 'wb') as f:
+        for d in ('dev', 'proc', 'sys', 'tmp', 'mmsuite', 'mmsuite/bin'):
+            _cpio_entry(f, d, stat.S_IFDIR | 0o755)
+        _cpio_entry(f, 'dev/console', stat.S_IFCHR | 0o600, rdev=(5, 1))
+        with open(progs['init'], 'rb') as p:
+            _cpio_entry(f, 'init', stat.S_IFREG | 0o755, p.read())
+        for name, host in progs.items():
+            if name == 'init':
+                continue
+            with open(host, 'rb') as p:
+                _cpio_entry(f, 'mmsuite/bin/' + name, stat.S_IFREG | 0o755, p.read())
+        _cpio_entry(f, 'mmsuite/tests.txt', stat.S_IFREG | 0o644, listing.encode())
+        _cpio_entry(f, 'TRAILER!!!', 0)
+    os.replace(tmp, path)
+
+
+def kernel_release(build_dir):
+    try:
+        with open(os.path.join(build_dir, 'include/config/kernel.release')) as f:
+            return f.read().strip()
+    except OSError:
+        return '?'
+
+
+def config_has(build_dir, option):
+    try:
+        with open(os.path.join(build_dir, '.config')) as f:
+            return any(ln.strip() == option + '=y' for ln in f)
+    except OSError:
+        return False
+
+
+def git_describe(tree):
+    r = subprocess.run(['git', '-C', tree, 'log', '-1', '--format=%h %s'],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return r.stdout.strip()

@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: GPL-2.0
+"""mm-suite: build the pinned base with the series, run KUnit and kselftests.
+
+Called by run_tests.sh; see README.md for the user-facing description.
+"""
+
+import argparse
+import datetime
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import arches  # noqa: E402
+import base  # noqa: E402
+import deps  # noqa: E402
+import kbuild  # noqa: E402
+import report  # noqa: E402
+import vm  # noqa: E402
+from common import (EXIT_NAMES, EXIT_USAGE, EXIT_VM, REPO, SuiteError,  # noqa: E402
+                    cache_dir, log)
+
+BOOT_ALLOWANCE = {'x86_64': 240, 'arm64': 480}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog='run_tests.sh',
+        description='Build the pinned Debian 6.12 base with kernel-patches/ applied, '
+        'run the KUnit suites and the kselftests, report one verdict.',
+        epilog='Exit status: ' + '; '.join('%d %s' % kv for kv in sorted(EXIT_NAMES.items())))
+    p.add_argument('--arch', default=','.join(arches.DEFAULT_ARCHES),
+                   help='comma-separated list of %s, or "all" (default: %%(default)s)'
+                   % ', '.join(arches.ARCHES))
+    p.add_argument('--kernel-src', metavar='DIR',
+                   help='run on this kernel tree instead of the pinned base; used as is '
+                   'unless --apply-series is given')
+    p.add_argument('--apply-series', action='store_true',
+                   help='with --kernel-src: git am the series onto the tree (branch mm-suite)')
+    p.add_argument('--series', metavar='DIR', default=os.path.join(REPO, 'kernel-patches'),
+                   help='patch directory with a series file (default: kernel-patches/)')
+    p.add_argument('--no-series', action='store_true',
+                   help='run on the pinned base without the series (the features are absent)')
+    p.add_argument('--results-dir', metavar='DIR',
+                   help='where logs and reports go (default: $MMSUITE_CACHE/results/<time>)')
+    p.add_argument('--no-kunit', action='store_true', help='skip the KUnit suites')
+    p.add_argument('--no-kselftest', action='store_true', help='skip the VM kselftests')
+    p.add_argument('--no-install', action='store_true',
+                   help='never apt-get install; report missing packages instead')
+    p.add_argument('--jobs', type=int, default=os.cpu_count() or 2)
+    p.add_argument('--vm-timeout', type=int, default=0,
+                   help='kill a guest after this many seconds (default: boot allowance '
+                   'plus the sum of test timeouts)')
+    p.add_argument('--prepare-only', action='store_true',
+                   help='set up the tree (and packages) and stop')
+    a = p.parse_args(argv)
+    names = list(arches.ARCHES) if a.arch == 'all' else [x for x in a.arch.split(',') if x]
+    bad = [n for n in names if n not in arches.ARCHES]
+    if bad or not names:
+        p.error('unknown --arch %s (choose from %s or all)' % (','.join(bad), ', '.join(arches.ARCHES)))
+    a.arches = [arches.ARCHES[n] for n in names]
+    if a.apply_series and not a.kernel_src:
+        p.error('--apply-series needs --kernel-src')
+    return a
+
+
+def prepare_tree(a, cache, logfile):
+    patches = [] if a.no_series else base.read_series(a.series)
+    if a.kernel_src:
+        tree = os.path.abspath(a.kernel_src)
+        base.check_kernel_tree(tree)
+        if a.apply_series:
+            if not os.path.isdir(os.path.join(tree, '.git')):
+                raise SuiteError(EXIT_USAGE, '--apply-series: %s is not a git repository' % tree)
+            onto = 'HEAD'
+            marker = os.path.join(tree, '.git', 'mm-suite-series')
+            if os.path.exists(marker):
+                with open(marker) as f:
+                    onto = f.read().split()[0]
+            base.apply_series(tree, patches, onto, logfile)
+        return tree, None
+    tree = base.base_tree(cache)
+    base.check_kernel_tree(tree)
+    if a.no_series:
+        base.apply_series(tree, [], base.BASE_TAG, logfile)
+    else:
+        base.apply_series(tree, patches, base.BASE_TAG, logfile)
+    return tree, base.base_commit(tree)
+
+
+def expected_suites(arch):
+    out = []
+    with open(os.path.join(REPO, 'kunit', 'suites')) as f:
+        for ln in f:
+            ln = ln.split('#', 1)[0].split()
+            if ln and arch in ln[1:]:
+                out.append(ln[0])
+    return out
+
+
+def run_um(a, tree, cache, res):
+    arch = arches.ARCHES['um']
+    bdir = os.path.join(cache, 'build', 'kunit-um')
+    logf = os.path.join(res, 'um-build.log')
+    kbuild.build_kernel(tree, arch, cache, bdir, logf, a.jobs)
+    log('um: running KUnit')
+    t0 = time.monotonic()
+    raw = os.path.join(res, 'um-kunit.log')
+    cmd = kbuild.kunit_cmd(tree, arch, bdir, 'exec', a.jobs) + ['--raw_output=all',
+                                                               '--timeout', '300']
+    from common import run
+    run(cmd, cwd=tree, logfile=raw, check=False, quiet=True)
+    secs = time.monotonic() - t0
+    with open(raw, errors='replace') as f:
+        text = f.read()
+    rows = report.rows_from_ktap(text, 'um', 'kunit', expected_suites('um'), secs)
+    return rows
+
+
+def run_qemu_arch(a, arch, tree, cache, res):
+    bdir = os.path.join(cache, 'build', 'kunit-' + arch.name)
+    logf = os.path.join(res, arch.name + '-build.log')
+    kbuild.build_kernel(tree, arch, cache, bdir, logf, a.jobs)
+    tests = [] if a.no_kselftest else kbuild.read_test_list()
+    log('%s: building guest programs' % arch.name)
+    hdr = kbuild.build_headers(tree, arch, bdir, logf)
+    gdir = os.path.join(cache, 'build', 'guest-' + arch.name)
+    progs = kbuild.build_guest_programs(tree, arch, hdr, gdir, logf, tests)
+    initrd = os.path.join(gdir, 'initramfs.cpio')
+    kbuild.write_initramfs(initrd, progs, tests)
+
+    timeout = a.vm_timeout or BOOT_ALLOWANCE[arch.name] + sum(t for _, t, _ in tests)
+    console = os.path.join(res, arch.name + '-console.log')
+    results = os.path.join(res, arch.name + '-kselftest.ktap')
+    log('%s: booting %s in QEMU (TCG), timeout %d s' % (
+        arch.name, kbuild.kernel_release(bdir), timeout))
+    status, secs = vm.boot(arch, os.path.join(bdir, arch.kernel_image), initrd,
+                           console, results, timeout)
+    log('%s: guest finished: %s after %.0f s' % (arch.name, status, secs))
+    with open(console, errors='replace') as f:
+        con = f.read()
+    rows = []
+    if not a.no_kunit:
+        # KUnit ran at boot, before init: its KTAP is on the console.
+        kunit_text = con.split('mmsuite-init:', 1)[0]
+        rows += report.rows_from_ktap(kunit_text, arch.name, 'kunit',
+                                      expected_suites(arch.name), None)
+    ktext = ''
+    if os.path.exists(results):
+        with open(results, errors='replace') as f:
+            ktext = f.read()
+    rows += report.rows_from_ktap(ktext, arch.name, 'kselftest',
+                                  [n for n, _, _ in tests], None)
+    infra = []
+    if status != vm.OK:
+        msg = {vm.HANG: 'guest hung: killed after %d s' % timeout,
+               vm.PANIC: 'guest kernel panicked',
+               vm.NO_VERDICT: 'guest powered off without a verdict',
+               vm.QEMU_ERROR: 'QEMU failed to run the guest'}[status]
+        rows.append(report.Row('vm', arch.name, 'infra', seconds=secs,
+                               error='%s (console: %s)' % (msg, console)))
+        infra.append(EXIT_VM)
+    return rows, infra
+
+
+def main(argv):
+    a = parse_args(argv)
+    cache = cache_dir()
+    stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+    res = os.path.abspath(a.results_dir or os.path.join(cache, 'results', stamp))
+    report.ensure_dir(res)
+    setup_log = os.path.join(res, 'setup.log')
+    log('mm-suite: results in %s' % res)
+    rows, infra = [], []
+    meta = {'arches': [x.name for x in a.arches], 'started': stamp}
+    try:
+        pkgs = set()
+        for x in a.arches:
+            pkgs.update(x.packages)
+        deps.ensure(pkgs, install=not a.no_install, logfile=setup_log)
+        tree, base_id = prepare_tree(a, cache, setup_log)
+        meta.update({'tree': tree, 'base_commit': base_id,
+                     'head': kbuild.git_describe(tree)})
+        log('tree: %s (%s)' % (tree, meta['head']))
+        if a.prepare_only:
+            return 0
+    except SuiteError as e:
+        log('error: ' + e.msg)
+        report.write_json(os.path.join(res, 'summary.json'), [], meta, e.code)
+        return e.code
+
+    for arch in a.arches:
+        t0 = time.monotonic()
+        try:
+            if arch.name == 'um':
+                if a.no_kunit:
+                    continue
+                rows += run_um(a, tree, cache, res)
+            else:
+                r, i = run_qemu_arch(a, arch, tree, cache, res)
+                rows += r
+                infra += i
+        except SuiteError as e:
+            log('error: ' + e.msg)
+            rows.append(report.Row('build', arch.name, 'infra',
+                                   seconds=time.monotonic() - t0, error=e.msg.splitlines()[0]))
+            infra.append(e.code)
+        log('%s: done in %.0f s' % (arch.name, time.monotonic() - t0))
+
+    code = report.exit_code(rows, infra)
+    text = report.table(rows)
+    with open(os.path.join(res, 'summary.txt'), 'w') as f:
+        f.write(text + '\n')
+    report.write_json(os.path.join(res, 'summary.json'), rows, meta, code)
+    report.write_junit(os.path.join(res, 'junit.xml'), rows)
+    print(text)
+    print('\nverdict: %s (exit %d: %s); results: %s'
+          % ('PASS' if code == 0 else 'FAIL' if code == 1 else 'ERROR', code,
+             EXIT_NAMES.get(code, '?'), res))
+    return code
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        log('interrupted')
+        sys.exit(130)

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Keep kernel-patches/ and the repo's copies of the test sources in step.
+
+The kernel tree is where the series is developed (branch mm-suite on top of
+tag mm-suite-base, see README.md). Two commands:
+
+  tools/series.py export TREE   regenerate kernel-patches/ from
+                                mm-suite-base..HEAD of TREE and refresh the
+                                repo copies of the test sources from TREE
+  tools/series.py check [TREE]  apply the series to TREE (default: the
+                                cached base tree), fail if a repo copy differs
+                                from what the series produces, and run
+                                scripts/checkpatch.pl --strict on every patch
+
+Mirrored sources (repo path <-> tree path):
+  kselftests/<name>.c        <-> tools/testing/selftests/mm/<name>.c
+  kunit/mm/tests/<name>.c    <-> mm/tests/<name>.c
+"""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mmsuite'))
+
+import base  # noqa: E402
+from common import REPO, SuiteError, cache_dir  # noqa: E402
+
+MIRRORS = [('kselftests', 'tools/testing/selftests/mm'),
+           ('kunit/mm/tests', 'mm/tests')]
+PATCHES = os.path.join(REPO, 'kernel-patches')
+
+# checkpatch findings we accept, with the reason (kept short and reviewed).
+CHECKPATCH_ALLOWED = {
+    # New files under mm/tests and tools/ are covered by the existing
+    # MEMORY MANAGEMENT entry's F: mm/ and tools/testing/selftests/mm/.
+    'FILE_PATH_CHANGES',
+}
+
+
+def mirror_pairs(tree_files):
+    """(repo path, tree path) for every mirrored file on either side."""
+    pairs = []
+    for rdir, tdir in MIRRORS:
+        names = {os.path.basename(p) for p in glob.glob(os.path.join(REPO, rdir, '*.c'))}
+        names |= {os.path.basename(p) for p in tree_files
+                  if os.path.dirname(p) == tdir and p.endswith('.c')}
+        for n in sorted(names):
+            pairs.append((os.path.join(rdir, n), os.path.join(tdir, n)))
+    return pairs
+
+
+def series_new_files(tree, onto, head):
+    """Files the series adds under the mirrored directories."""
+    out = base.git(tree, 'diff', '--name-only', '--diff-filter=A', onto, head).stdout.split()
+    return [p for p in out if any(os.path.dirname(p) == t for _, t in MIRRORS)]
+
+
+def cmd_export(tree):
+    onto = base.BASE_TAG
+    n = int(base.git(tree, 'rev-list', '--count', onto + '..HEAD').stdout)
+    if not n:
+        raise SystemExit('%s: no commits on top of %s' % (tree, onto))
+    cover = os.path.join(PATCHES, '0000-cover-letter.patch')
+    subject = body = None
+    if os.path.exists(cover):
+        with open(cover) as f:
+            text = f.read()
+        m = re.search(r'^Subject: \[PATCH 0+/\d+\] (.*?)\n\n(.*?)\n\S.*?\|', text, re.S | re.M)
+        if m:
+            subject, body = m.group(1), m.group(2).rstrip()
+    tmp = tempfile.mkdtemp()
+    try:
+        base.git(tree, 'format-patch', '-q', '--cover-letter', '--zero-commit',
+                 '--no-signature', '--base=' + onto, '-o', tmp, onto + '..HEAD')
+        if subject:
+            p = os.path.join(tmp, '0000-cover-letter.patch')
+            with open(p) as f:
+                t = f.read()
+            t = t.replace('*** SUBJECT HERE ***', subject)
+            t = t.replace('*** BLURB HERE ***', body)
+            with open(p, 'w') as f:
+                f.write(t)
+        for old in glob.glob(os.path.join(PATCHES, '*.patch')):
+            os.unlink(old)
+        names = sorted(os.listdir(tmp))
+        for nm in names:
+            shutil.copy(os.path.join(tmp, nm), PATCHES)
+    finally:
+        shutil.rmtree(tmp)
+    with open(os.path.join(PATCHES, 'series'), 'w') as f:
+        f.write('# Applied in this order with git am on the pinned base '
+                '(see tools/mmsuite/base.py).\n')
+        for nm in names:
+            if not nm.startswith('0000-'):
+                f.write(nm + '\n')
+    for rpath, tpath in mirror_pairs(series_new_files(tree, onto, 'HEAD')):
+        src = os.path.join(tree, tpath)
+        dst = os.path.join(REPO, rpath)
+        if os.path.exists(src):
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy(src, dst)
+    print('exported %d patches to %s' % (len(names) - 1, PATCHES))
+
+
+def checkpatch(tree, patches):
+    bad = 0
+    for p in patches:
+        r = subprocess.run(['perl', os.path.join(tree, 'scripts/checkpatch.pl'), '--strict',
+                            '--no-tree', '--terse', '--show-types', p],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        issues = []
+        for ln in r.stdout.splitlines():
+            m = re.search(r':\s*(ERROR|WARNING|CHECK):(\w+):', ln)
+            if m and m.group(2) not in CHECKPATCH_ALLOWED:
+                issues.append(ln)
+        if issues:
+            bad += 1
+            print('checkpatch: %s:\n  %s' % (os.path.basename(p), '\n  '.join(issues)))
+        else:
+            print('checkpatch: %s: clean' % os.path.basename(p))
+    return bad
+
+
+def cmd_check(tree):
+    patches = base.read_series(PATCHES)
+    if tree is None:
+        tree = base.base_tree(cache_dir())
+        onto = base.BASE_TAG
+    else:
+        onto = base.BASE_TAG
+    logf = os.path.join(tempfile.gettempdir(), 'mm-suite-series-check.log')
+    # Apply on a scratch branch so the run's tree is left alone.
+    head = base.git(tree, 'rev-parse', '--abbrev-ref', 'HEAD').stdout.strip()
+    failed = 0
+    try:
+        base.apply_series(tree, patches, onto, logf)
+    except SuiteError as e:
+        print('series: ' + e.msg)
+        return 6
+    print('series: %d patches apply on %s' % (len(patches), base.base_commit(tree)[:12]))
+    cover = os.path.join(PATCHES, '0000-cover-letter.patch')
+    with open(cover) as f:
+        ctext = f.read()
+    m = re.search(r'^base-commit: ([0-9a-f]{40})$', ctext, re.M)
+    if not m or m.group(1) != base.base_commit(tree):
+        print('cover letter: base-commit missing or not %s' % base.base_commit(tree))
+        failed += 1
+    for rpath, tpath in mirror_pairs(series_new_files(tree, onto, base.BRANCH)):
+        r = base.git(tree, 'show', '%s:%s' % (base.BRANCH, tpath), check=False)
+        rp = os.path.join(REPO, rpath)
+        if r.returncode:
+            print('drift: %s exists in the repo but the series does not add %s' % (rpath, tpath))
+            failed += 1
+            continue
+        if not os.path.exists(rp):
+            print('drift: the series adds %s but %s is missing' % (tpath, rpath))
+            failed += 1
+            continue
+        with open(rp) as f:
+            if f.read() != r.stdout:
+                print('drift: %s differs from %s as the series leaves it '
+                      '(edit in the tree and run tools/series.py export)' % (rpath, tpath))
+                failed += 1
+                continue
+        print('mirror: %s == %s' % (rpath, tpath))
+    failed += checkpatch(tree, patches + [cover])
+    if head != base.BRANCH:
+        pass
+    return 1 if failed else 0
+
+
+def main(argv):
+    if len(argv) < 1 or argv[0] not in ('export', 'check'):
+        print(__doc__)
+        return 2
+    tree = os.path.abspath(argv[1]) if len(argv) > 1 else None
+    if argv[0] == 'export':
+        if not tree:
+            print('export needs TREE')
+            return 2
+        cmd_export(tree)
+        return 0
+    return cmd_check(tree)
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
