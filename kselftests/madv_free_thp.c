@@ -78,7 +78,7 @@ static enum page_state page_state(const char *p, unsigned int seed, size_t idx)
 	return pattern ? PAGE_PATTERN : zero ? PAGE_ZERO : PAGE_OTHER;
 }
 
-static uint64_t kpageflags(unsigned long pfn)
+static uint64_t read_kpageflags(unsigned long pfn)
 {
 	uint64_t flags;
 
@@ -106,15 +106,15 @@ static bool backed_by_folio(char *addr, size_t size, char *why, size_t len)
 			return false;
 		}
 		pfn = PAGEMAP_PFN(ent);
-		if (!i)
+		if (!i) {
 			pfn0 = pfn;
-		else if (pfn != pfn0 + i) {
+		} else if (pfn != pfn0 + i) {
 			snprintf(why, len, "page %zu not physically contiguous", i);
 			return false;
 		}
 		if (nr == 1)
 			break;
-		fl = kpageflags(pfn);
+		fl = read_kpageflags(pfn);
 		if (!(fl & (1ULL << (i ? KPF_COMPOUND_TAIL : KPF_COMPOUND_HEAD))) ||
 		    !(fl & (1ULL << KPF_THP))) {
 			snprintf(why, len, "page %zu flags %#llx: not part of a THP",
@@ -122,12 +122,12 @@ static bool backed_by_folio(char *addr, size_t size, char *why, size_t len)
 			return false;
 		}
 	}
-	fl = kpageflags(pfn0 + nr);
+	fl = read_kpageflags(pfn0 + nr);
 	if (nr > 1 && (fl & (1ULL << KPF_COMPOUND_TAIL))) {
 		snprintf(why, len, "folio is larger than %zu kB", size >> 10);
 		return false;
 	}
-	if (nr == 1 && (kpageflags(pfn0) & (1ULL << KPF_THP))) {
+	if (nr == 1 && (read_kpageflags(pfn0) & (1ULL << KPF_THP))) {
 		snprintf(why, len, "base page expected, got a THP");
 		return false;
 	}
@@ -467,7 +467,7 @@ int main(int argc, char **argv)
 	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
 	kpageflags_fd = open("/proc/kpageflags", O_RDONLY);
 	if (pagemap_fd < 0 || kpageflags_fd < 0)
-		ksft_exit_skip("no /proc/self/pagemap or /proc/kpageflags (CONFIG_PROC_PAGE_MONITOR)\n");
+		ksft_exit_skip("no pagemap or kpageflags (CONFIG_PROC_PAGE_MONITOR)\n");
 
 	sizes[nr_sizes++] = pagesize;
 	pmdsize = read_pmd_pagesize();

@@ -17,7 +17,7 @@ Arch = collections.namedtuple('Arch', [
     'packages',         # Debian packages this arch needs on the host
 ])
 
-_COMMON_PKGS = ['gcc', 'make', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev',
+_COMMON_PKGS = ['gcc', 'make', 'perl', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev',
                 'python3', 'git', 'xz-utils', 'ccache']
 
 ARCHES = collections.OrderedDict((a.name, a) for a in [

@@ -52,7 +52,8 @@ class Test:
             yield (path + '.<plan>', ERROR,
                    'plan announced %d results, got %d' % (self.plan, len(self.children)))
         if self.status in (FAIL, ERROR) and not child_failed:
-            yield path + '.<exit>', FAIL, self.detail()
+            yield (path + ('.<exit>' if self.status == FAIL else '.<incomplete>'),
+                   self.status, self.detail())
 
     def detail(self):
         d = [x for x in self.diag[-12:]]

@@ -175,11 +175,14 @@ def main(argv):
     rows, infra = [], []
     meta = {'arches': [x.name for x in a.arches], 'started': stamp}
     try:
+        # Inputs first (cheap, and the user's mistake is the likelier one),
+        # then the packages the builds need.
+        deps.ensure(['git', 'xz-utils'], install=not a.no_install, logfile=setup_log)
+        tree, base_id = prepare_tree(a, cache, setup_log)
         pkgs = set()
         for x in a.arches:
             pkgs.update(x.packages)
         deps.ensure(pkgs, install=not a.no_install, logfile=setup_log)
-        tree, base_id = prepare_tree(a, cache, setup_log)
         meta.update({'tree': tree, 'base_commit': base_id,
                      'head': kbuild.git_describe(tree)})
         log('tree: %s (%s)' % (tree, meta['head']))

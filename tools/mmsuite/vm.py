@@ -4,6 +4,7 @@
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -44,7 +45,7 @@ def boot(arch, kernel, initrd, console_log, results, timeout, append=''):
     with open(console_log, 'w') as con:
         con.write('# ' + ' '.join(cmd) + '\n')
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL)
+                             stdin=subprocess.DEVNULL, start_new_session=True)
 
         def pump():
             for raw in iter(p.stdout.readline, b''):
@@ -65,7 +66,10 @@ def boot(arch, kernel, initrd, console_log, results, timeout, append=''):
             now = time.monotonic()
             if now - t0 > timeout:
                 hung = True
-                p.kill()
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    p.kill()
                 break
             if now > next_beat:
                 log('  ... %s guest running (%ds)' % (arch.name, now - t0))
@@ -73,6 +77,7 @@ def boot(arch, kernel, initrd, console_log, results, timeout, append=''):
             time.sleep(0.5)
         p.wait()
         th.join(5)
+        p.stdout.close()
     elapsed = time.monotonic() - t0
     if state['panic']:
         return PANIC, elapsed

@@ -18,8 +18,8 @@
 #include "../internal.h"
 
 /* 32 pages: two arm64 contpte blocks with 4K pages. */
-#define FPB_ORDER	5
-#define FPB_NR		(1 << FPB_ORDER)
+#define FPB_NR		32
+#define FPB_ORDER	ilog2(FPB_NR)
 #define FPB_IGNORE_BOTH	(FPB_IGNORE_DIRTY | FPB_IGNORE_SOFT_DIRTY)
 
 struct fpb_fixture {
@@ -342,6 +342,7 @@ static struct kunit_suite folio_pte_batch_suite = {
 	.init = fpb_init,
 	.test_cases = folio_pte_batch_cases,
 };
+
 kunit_test_suite(folio_pte_batch_suite);
 
 MODULE_DESCRIPTION("KUnit tests for folio_pte_batch()");

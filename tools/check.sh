@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The project's own tests (README "Test the project"; .ci/run calls this):
+#   1. set-up: host packages and the pinned base tree (run_tests.sh --prepare-only)
+#   2. the runner's unit tests: parsers on golden logs, exit codes, bad input
+#   3. the series: applies with git am, test sources match it, checkpatch --strict
+#   4. the real suite on UML and x86_64 (KUnit + kselftests in the VM)
+# Exit 0 only if all four pass. Times of each step are printed.
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here" || exit 2
+rc=0
+step() {
+	name=$1
+	shift
+	t0=$(date +%s)
+	echo "=== check: $name"
+	"$@"
+	r=$?
+	echo "=== check: $name: exit $r after $(( $(date +%s) - t0 )) s"
+	if [ "$r" -ne 0 ] && [ "$rc" -eq 0 ]; then
+		rc=$r
+	fi
+	return "$r"
+}
+step setup ./run_tests.sh --arch "${MMSUITE_CHECK_ARCH:-um,x86_64}" --prepare-only || exit "$rc"
+step unit python3 -m unittest discover -s tools/tests -t . -v
+step series python3 tools/series.py check
+step suite ./run_tests.sh --arch "${MMSUITE_CHECK_ARCH:-um,x86_64}"
+echo "=== check: overall exit $rc"
+exit "$rc"

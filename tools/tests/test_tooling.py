@@ -1,0 +1,296 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Tests of the runner itself: parsers against golden logs, exit-code mapping,
+reports, the VM watchdog (with fake QEMUs) and bad input. No kernel needed."""
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, 'tools', 'mmsuite'))
+
+import arches  # noqa: E402
+import base  # noqa: E402
+import common  # noqa: E402
+import deps  # noqa: E402
+import kbuild  # noqa: E402
+import ktap  # noqa: E402
+import report  # noqa: E402
+import vm  # noqa: E402
+
+
+def golden(name):
+    with open(os.path.join(HERE, 'golden', name), errors='replace') as f:
+        return f.read()
+
+
+class KtapTest(unittest.TestCase):
+    def test_kunit_pass(self):
+        rows = report.rows_from_ktap(golden('um-kunit-pass.log'), 'um', 'kunit',
+                                     ['mm_folio_pte_batch'])
+        self.assertEqual(len(rows), 1)
+        r = rows[0]
+        self.assertEqual(r.suite, 'mm_folio_pte_batch')
+        self.assertEqual(r.verdict, 'PASS')
+        self.assertEqual(r.counts[ktap.PASS], 14)
+        self.assertEqual(r.counts[ktap.SKIP], 4)
+        self.assertEqual(r.counts[ktap.FAIL], 0)
+        names = [c['name'] for c in r.cases]
+        self.assertIn('mm_folio_pte_batch.folio_pte_batch_table.stops at a PFN gap', names)
+
+    def test_kunit_fail_names_the_case(self):
+        rows = report.rows_from_ktap(golden('um-kunit-fail.log'), 'um', 'kunit')
+        r = rows[0]
+        self.assertEqual(r.verdict, 'FAIL')
+        self.assertEqual(r.counts[ktap.FAIL], 1)
+        failed = [c for c in r.cases if c['status'] == ktap.FAIL]
+        self.assertEqual(failed[0]['name'],
+                         'mm_folio_pte_batch.folio_pte_batch_table.stops at a PFN gap')
+        self.assertIn('EXPECTATION FAILED', failed[0]['detail'])
+
+    def test_kunit_crash_is_an_error_not_a_pass(self):
+        rows = report.rows_from_ktap(golden('um-kunit-crash.log'), 'um', 'kunit',
+                                     ['mm_folio_pte_batch'])
+        self.assertTrue(any(r.verdict == 'ERROR' for r in rows))
+        self.assertEqual(report.exit_code(rows, []), 1)
+
+    def test_missing_suite_fails(self):
+        rows = report.rows_from_ktap(golden('um-kunit-pass.log'), 'um', 'kunit',
+                                     ['mm_folio_pte_batch', 'mm_not_there'])
+        missing = [r for r in rows if r.suite == 'mm_not_there']
+        self.assertEqual(missing[0].verdict, 'ERROR')
+        self.assertEqual(report.exit_code(rows, []), 1)
+
+    def test_empty_output_is_not_a_pass(self):
+        rows = report.rows_from_ktap('', 'x86_64', 'kselftest', ['madv_free_thp'])
+        self.assertEqual(rows[0].verdict, 'ERROR')
+
+    def test_kselftest_channel(self):
+        rows = report.rows_from_ktap(golden('x86_64-kselftest.ktap'), 'x86_64', 'kselftest',
+                                     ['madv_free_thp'])
+        r = rows[0]
+        self.assertEqual(r.suite, 'madv_free_thp')
+        self.assertEqual(r.verdict, 'PASS')
+        self.assertGreaterEqual(r.counts[ktap.PASS], 3)
+        self.assertIsNotNone(r.seconds)
+
+    def test_kselftest_timeout_and_exit_status(self):
+        text = ('KTAP version 1\n1..2\n    # Subtest: a\n    TAP version 13\n    1..2\n'
+                '    ok 1 first\n    ok 2 second\nnot ok 1 a # exit status 1\n'
+                '    # Subtest: b\n    TAP version 13\n    1..3\n    ok 1 x\n'
+                'not ok 2 b # TIMEOUT after 5 s\n# mmsuite-verdict: done failed=2\n')
+        rows = report.rows_from_ktap(text, 'x86_64', 'kselftest')
+        by = {r.suite: r for r in rows}
+        # a: every case passed but the program failed: one failure of its own.
+        self.assertEqual(by['a'].counts[ktap.FAIL], 1)
+        self.assertEqual(by['a'].counts[ktap.PASS], 2)
+        # b: announced 3, ran 1, then timed out.
+        self.assertEqual(by['b'].verdict, 'ERROR')
+
+    def test_skip_directive(self):
+        text = 'TAP version 13\n1..2\nok 1 one # SKIP no THP\nok 2 two\n'
+        tops, plan = ktap.parse(text)
+        self.assertEqual(plan, 2)
+        self.assertEqual([t.status for t in tops], [ktap.SKIP, ktap.PASS])
+
+    def test_timestamps_and_noise_are_ignored(self):
+        text = ('[    0.100000] KTAP version 1\n[    0.100001] 1..1\n'
+                '[    0.2] random: crng init done\n'
+                '[    0.3]     KTAP version 1\n[    0.3]     # Subtest: s\n'
+                '[    0.3]     1..1\n[    0.4]     ok 1 c\n[    0.5] ok 1 s\n')
+        tops, _ = ktap.parse(text)
+        self.assertEqual(len(tops), 1)
+        self.assertEqual(tops[0].status, ktap.PASS)
+        self.assertEqual(len(tops[0].children), 1)
+
+
+class ReportTest(unittest.TestCase):
+    def test_exit_codes(self):
+        ok = report.Row('s', 'um', 'kunit', {ktap.PASS: 1, ktap.FAIL: 0, ktap.SKIP: 0,
+                                               ktap.ERROR: 0})
+        bad = report.Row('s', 'um', 'kunit', {ktap.PASS: 1, ktap.FAIL: 1, ktap.SKIP: 0,
+                                                ktap.ERROR: 0})
+        self.assertEqual(report.exit_code([ok], []), 0)
+        self.assertEqual(report.exit_code([ok, bad], []), 1)
+        # A known failure wins over an infrastructure problem elsewhere.
+        self.assertEqual(report.exit_code([bad], [common.EXIT_BUILD]), 1)
+        self.assertEqual(report.exit_code([ok], [common.EXIT_VM]), common.EXIT_VM)
+        # Exit codes are distinct.
+        self.assertEqual(len(set(common.EXIT_NAMES)), len(common.EXIT_NAMES))
+
+    def test_reports_are_well_formed(self):
+        rows = report.rows_from_ktap(golden('um-kunit-fail.log'), 'um', 'kunit')
+        d = tempfile.mkdtemp()
+        try:
+            report.write_junit(os.path.join(d, 'j.xml'), rows)
+            report.write_json(os.path.join(d, 's.json'), rows, {'x': 1}, 1)
+            root = ET.parse(os.path.join(d, 'j.xml')).getroot()
+            ts = root.find('testsuite')
+            self.assertEqual(ts.get('failures'), '1')
+            self.assertEqual(len(root.findall('.//failure')), 1)
+            with open(os.path.join(d, 's.json')) as f:
+                doc = json.load(f)
+            self.assertEqual(doc['verdict'], 'fail')
+            self.assertEqual(doc['rows'][0]['fail'], 1)
+        finally:
+            shutil.rmtree(d)
+        self.assertIn('FAIL', report.table(rows))
+
+
+FAKE_QEMU = r'''#!/bin/sh
+# Fake QEMU for the watchdog tests: behaviour chosen by $FAKE_QEMU_MODE.
+res=
+for a in "$@"; do
+	case "$a" in file,id=mmsuite,path=*) res=${a#file,id=mmsuite,path=} ;; esac
+done
+case "$FAKE_QEMU_MODE" in
+ok)	echo "booting"; printf 'KTAP version 1\n1..0\n# mmsuite-verdict: done failed=0\n' > "$res" ;;
+hang)	echo "booting"; sleep 60 ;;
+panic)	echo "Kernel panic - not syncing: VFS: Unable to mount root fs"; exit 0 ;;
+silent)	echo "booting"; exit 0 ;;
+esac
+'''
+
+
+class VmWatchdogTest(unittest.TestCase):
+    def setUp(self):
+        self.d = tempfile.mkdtemp()
+        q = os.path.join(self.d, 'qemu-fake')
+        with open(q, 'w') as f:
+            f.write(FAKE_QEMU)
+        os.chmod(q, 0o755)
+        self.arch = arches.ARCHES['x86_64']._replace(qemu=q)
+
+    def tearDown(self):
+        shutil.rmtree(self.d)
+
+    def boot(self, mode, timeout=20):
+        os.environ['FAKE_QEMU_MODE'] = mode
+        return vm.boot(self.arch, 'k', 'i', os.path.join(self.d, 'con.log'),
+                       os.path.join(self.d, 'res.ktap'), timeout)[0]
+
+    def test_ok(self):
+        self.assertEqual(self.boot('ok'), vm.OK)
+
+    def test_hang_is_killed(self):
+        self.assertEqual(self.boot('hang', timeout=2), vm.HANG)
+        with open(os.path.join(self.d, 'con.log')) as f:
+            self.assertIn('timeout', f.read())
+
+    def test_panic(self):
+        self.assertEqual(self.boot('panic'), vm.PANIC)
+
+    def test_no_verdict(self):
+        self.assertEqual(self.boot('silent'), vm.NO_VERDICT)
+
+
+class BadInputTest(unittest.TestCase):
+    def run_suite(self, *args, env=None):
+        e = dict(os.environ)
+        e['MMSUITE_CACHE'] = self.cache
+        e.update(env or {})
+        return subprocess.run([os.path.join(REPO, 'run_tests.sh')] + list(args),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, env=e, timeout=120)
+
+    def setUp(self):
+        self.cache = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.cache)
+
+    def fake_kernel(self):
+        t = os.path.join(self.cache, 'linux')
+        for p in ('mm/memory.c', 'tools/testing/kunit/kunit.py',
+                  'tools/testing/selftests/mm/Makefile', 'Kconfig'):
+            os.makedirs(os.path.dirname(os.path.join(t, p)), exist_ok=True)
+            open(os.path.join(t, p), 'w').close()
+        with open(os.path.join(t, 'Makefile'), 'w') as f:
+            f.write('VERSION = 6\nPATCHLEVEL = 12\n')
+        base.git(t, 'init', '-q')
+        base.git(t, 'add', '-A')
+        base.git(t, 'commit', '-q', '-m', 'fake', fixed_date=True)
+        return t
+
+    def test_unknown_arch(self):
+        r = self.run_suite('--arch', 'sparc')
+        self.assertEqual(r.returncode, common.EXIT_USAGE, r.stdout)
+
+    def test_not_a_kernel(self):
+        r = self.run_suite('--kernel-src', self.cache, '--no-install')
+        self.assertEqual(r.returncode, common.EXIT_NOT_KERNEL, r.stdout)
+        self.assertIn('not a Linux kernel tree', r.stdout)
+
+    def test_patch_that_does_not_apply_is_named(self):
+        t = self.fake_kernel()
+        s = os.path.join(self.cache, 'series-dir')
+        os.makedirs(s)
+        with open(os.path.join(s, '0001-bad.patch'), 'w') as f:
+            f.write('From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
+                    'From: x <x@example.invalid>\nDate: Sat, 1 Nov 2025 00:00:00 +0000\n'
+                    'Subject: [PATCH] bad\n\n---\n'
+                    '--- a/mm/memory.c\n+++ b/mm/memory.c\n@@ -1,1 +1,1 @@\n-nothing\n+else\n')
+        with open(os.path.join(s, 'series'), 'w') as f:
+            f.write('0001-bad.patch\n')
+        r = self.run_suite('--kernel-src', t, '--apply-series', '--series', s,
+                           '--no-install', '--prepare-only')
+        self.assertEqual(r.returncode, common.EXIT_PATCH, r.stdout)
+        self.assertIn('0001-bad.patch', r.stdout)
+
+    def test_series_naming_a_missing_file(self):
+        t = self.fake_kernel()
+        s = os.path.join(self.cache, 'series-dir')
+        os.makedirs(s)
+        with open(os.path.join(s, 'series'), 'w') as f:
+            f.write('0001-missing.patch\n')
+        r = self.run_suite('--kernel-src', t, '--apply-series', '--series', s,
+                           '--no-install', '--prepare-only')
+        self.assertEqual(r.returncode, common.EXIT_PATCH, r.stdout)
+        self.assertIn('0001-missing.patch', r.stdout)
+
+    def test_missing_package_prints_apt_line(self):
+        with self.assertRaises(common.SuiteError) as cm:
+            deps.ensure(['mm-suite-no-such-package'], install=False)
+        self.assertEqual(cm.exception.code, common.EXIT_MISSING_DEPS)
+        self.assertIn('apt-get install -y --no-install-recommends mm-suite-no-such-package',
+                      cm.exception.msg)
+
+
+class InitramfsTest(unittest.TestCase):
+    def test_cpio_is_readable(self):
+        if not shutil.which('cpio'):
+            self.skipTest('cpio not installed')
+        d = tempfile.mkdtemp()
+        try:
+            init = os.path.join(d, 'init-bin')
+            with open(init, 'wb') as f:
+                f.write(b'\x7fELF-not-really')
+            out = os.path.join(d, 'i.cpio')
+            kbuild.write_initramfs(out, {'init': init, 't1': init}, [('t1', 30, ['-v'])])
+            with open(out, 'rb') as inp:
+                r = subprocess.run(['cpio', '-itv'], stdin=inp, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for name in ('init', 'dev/console', 'mmsuite/bin/t1', 'mmsuite/tests.txt'):
+                self.assertIn(name, r.stdout)
+            self.assertTrue(stat.S_ISREG(os.stat(out).st_mode))
+        finally:
+            shutil.rmtree(d)
+
+    def test_test_list_parses(self):
+        tests = kbuild.read_test_list()
+        self.assertIn('madv_free_thp', [t[0] for t in tests])
+        for name, timeout, _ in tests:
+            self.assertTrue(os.path.exists(os.path.join(REPO, 'kselftests', name + '.c')), name)
+            self.assertGreater(timeout, 0)
+
+
+if __name__ == '__main__':
+    unittest.main()
