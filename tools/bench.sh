@@ -15,6 +15,7 @@ mode=${1:-warm}
 arch=${MMSUITE_BENCH_ARCH:-um,x86_64}
 cache=${MMSUITE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mm-suite}
 tree=$cache/src/linux-6.12.117-deb
+record=$cache/bench.txt
 case "$mode" in
 warm)
 	[ -d "$tree" ] || { echo "bench: no cached tree; run ./run_tests.sh first" >&2; exit 2; }
@@ -36,6 +37,6 @@ rc=$?
 t=$(( $(date +%s) - t0 ))
 line="$(date -u +%Y-%m-%dT%H:%MZ) mode=$mode arch=$arch exit=$rc seconds=$t"
 echo "bench: $line"
-echo "$line" >> "${MMSUITE_CACHE:-$cache}/bench.txt"
+echo "$line" >> "$record"
 [ "$mode" = cold ] && rm -rf "$cold"
 exit "$rc"

@@ -71,7 +71,8 @@ def cmd_export(tree):
     if os.path.exists(cover):
         with open(cover) as f:
             text = f.read()
-        m = re.search(r'^Subject: \[PATCH 0+/\d+\] (.*?)\n\n(.*?)\n\S.*?\|', text, re.S | re.M)
+        m = re.search(r'^Subject: \[PATCH 0+/\d+\] (.*?)\n\n(.*?)\n\n[^\n]+ \(\d+\):\n',
+                      text, re.S | re.M)
         if m:
             subject, body = m.group(1), m.group(2).rstrip()
     tmp = tempfile.mkdtemp()
