@@ -63,10 +63,10 @@ def build_headers(tree, arch, build_dir, logfile):
     return os.path.join(build_dir, 'usr', 'include')
 
 
-def read_test_list():
-    """kselftests/tests.list: 'name timeout' per line."""
+def read_test_list(name='tests.list'):
+    """kselftests/<name>: 'name timeout [args]' per line."""
     out = []
-    with open(os.path.join(REPO, 'kselftests', 'tests.list')) as f:
+    with open(os.path.join(REPO, 'kselftests', name)) as f:
         for ln in f:
             ln = ln.split('#', 1)[0].split()
             if ln:
@@ -101,6 +101,26 @@ def build_guest_programs(tree, arch, hdr, outdir, logfile, tests):
                              % (arch.name, name, logfile, tail(logfile, 20)))
         progs[name] = out
     return progs
+
+
+def build_upstream_mm(tree, arch, hdr, outdir, logfile, wanted):
+    """Static upstream mm selftests of the tree; returns name -> path of
+    those in wanted that built (some need libraries the target lacks)."""
+    os.makedirs(outdir, exist_ok=True)
+    cmd = ['make', '-k', '-C', os.path.join(tree, 'tools/testing/selftests/mm'),
+           'OUTPUT=' + outdir, 'KHDR_INCLUDES=-isystem ' + hdr, 'LDFLAGS=-static',
+           '-j2']
+    if arch.cross_compile:
+        cmd.append('CROSS_COMPILE=' + arch.cross_compile)
+    run(cmd, logfile=logfile, check=False, quiet=True, progress='upstream mm selftests build')
+    out = {}
+    for name, _, _ in wanted:
+        p = os.path.join(outdir, name)
+        if os.path.exists(p):
+            out[name] = p
+        else:
+            log('%s: upstream %s did not build (see %s)' % (arch.name, name, logfile))
+    return out
 
 
 # --- initramfs: cpio "newc", written here so no host cpio is needed ---

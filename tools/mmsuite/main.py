@@ -52,6 +52,9 @@ def parse_args(argv):
     p.add_argument('--vm-timeout', type=int, default=0,
                    help='kill a guest after this many seconds (default: boot allowance '
                    'plus the sum of test timeouts)')
+    p.add_argument('--upstream-mm', action='store_true',
+                   help='also run the upstream mm selftests of the tree in the VM '
+                   '(kselftests/upstream-mm.list)')
     p.add_argument('--prepare-only', action='store_true',
                    help='set up the tree (and packages) and stop')
     a = p.parse_args(argv)
@@ -127,6 +130,13 @@ def run_qemu_arch(a, arch, tree, cache, res):
     hdr = kbuild.build_headers(tree, arch, bdir, logf)
     gdir = os.path.join(cache, 'build', 'guest-' + arch.name)
     progs = kbuild.build_guest_programs(tree, arch, hdr, gdir, logf, tests)
+    if a.upstream_mm:
+        wanted = kbuild.read_test_list('upstream-mm.list')
+        built = kbuild.build_upstream_mm(tree, arch, hdr, os.path.join(gdir, 'upstream'),
+                                         os.path.join(res, arch.name + '-upstream-mm-build.log'),
+                                         wanted)
+        progs.update(built)
+        tests = tests + [t for t in wanted if t[0] in built]
     initrd = os.path.join(gdir, 'initramfs.cpio')
     kbuild.write_initramfs(initrd, progs, tests)
 
@@ -150,8 +160,12 @@ def run_qemu_arch(a, arch, tree, cache, res):
     if os.path.exists(results):
         with open(results, errors='replace') as f:
             ktext = f.read()
-    rows += report.rows_from_ktap(ktext, arch.name, 'kselftest',
-                                  [n for n, _, _ in tests], None)
+    ours = {n for n, _, _ in kbuild.read_test_list()}
+    for r in report.rows_from_ktap(ktext, arch.name, 'kselftest',
+                                   [n for n, _, _ in tests], None):
+        if r.suite not in ours:
+            r.kind = 'upstream-mm'
+        rows.append(r)
     infra = []
     if status != vm.OK:
         msg = {vm.HANG: 'guest hung: killed after %d s' % timeout,

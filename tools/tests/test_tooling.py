@@ -81,6 +81,35 @@ class KtapTest(unittest.TestCase):
         self.assertGreaterEqual(r.counts[ktap.PASS], 3)
         self.assertIsNotNone(r.seconds)
 
+    def test_kunit_real_failure(self):
+        # folio_pte_batch() without its clamp to the folio end, on UML.
+        rows = report.rows_from_ktap(golden('um-kunit-fail-real.log'), 'um', 'kunit',
+                                     ['mm_folio_pte_batch'])
+        failed = [c['name'] for r in rows for c in r.cases if c['status'] == ktap.FAIL]
+        self.assertEqual(failed, ['mm_folio_pte_batch.folio_pte_batch_table.'
+                                  'stops at end of folio although the next PFN follows'])
+
+    def test_kunit_in_vm_console(self):
+        # KUnit KTAP between kernel messages, with the guest init after it.
+        text = golden('x86_64-console.log').split('mmsuite-init:', 1)[0]
+        rows = report.rows_from_ktap(text, 'x86_64', 'kunit', ['mm_folio_pte_batch'])
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0].verdict, 'PASS')
+        self.assertEqual(rows[0].counts[ktap.PASS], 18)
+
+    def test_kselftest_failures_are_per_case(self):
+        # MADV_FREE made a no-op: exactly the discard case fails, per size.
+        rows = report.rows_from_ktap(golden('x86_64-kselftest-madvfree-noop.ktap'),
+                                     'x86_64', 'kselftest', ['madv_free_thp'])
+        r = rows[0]
+        self.assertEqual(r.verdict, 'FAIL')
+        self.assertEqual(r.counts[ktap.FAIL], 9)
+        self.assertEqual(r.counts[ktap.PASS], 18)
+        for c in r.cases:
+            if c['status'] == ktap.FAIL:
+                self.assertIn('discards clean pages', c['name'])
+                self.assertIn('still present', c['detail'])
+
     def test_kselftest_timeout_and_exit_status(self):
         text = ('KTAP version 1\n1..2\n    # Subtest: a\n    TAP version 13\n    1..2\n'
                 '    ok 1 first\n    ok 2 second\nnot ok 1 a # exit status 1\n'
