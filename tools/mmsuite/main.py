@@ -6,7 +6,9 @@ Called by run_tests.sh; see README.md for the user-facing description.
 
 import argparse
 import datetime
+import hashlib
 import os
+import shutil
 import sys
 import time
 
@@ -104,7 +106,7 @@ def expected_suites(arch):
 
 def run_um(a, tree, cache, res):
     arch = arches.ARCHES['um']
-    bdir = os.path.join(cache, 'build', 'kunit-um')
+    bdir = os.path.join(a.build_root, 'kunit-um')
     logf = os.path.join(res, 'um-build.log')
     kbuild.build_kernel(tree, arch, cache, bdir, logf, a.jobs)
     log('um: running KUnit')
@@ -122,13 +124,13 @@ def run_um(a, tree, cache, res):
 
 
 def run_qemu_arch(a, arch, tree, cache, res):
-    bdir = os.path.join(cache, 'build', 'kunit-' + arch.name)
+    bdir = os.path.join(a.build_root, 'kunit-' + arch.name)
     logf = os.path.join(res, arch.name + '-build.log')
     kbuild.build_kernel(tree, arch, cache, bdir, logf, a.jobs)
     tests = [] if a.no_kselftest else kbuild.read_test_list()
     log('%s: building guest programs' % arch.name)
     hdr = kbuild.build_headers(tree, arch, bdir, logf)
-    gdir = os.path.join(cache, 'build', 'guest-' + arch.name)
+    gdir = os.path.join(a.build_root, 'guest-' + arch.name)
     progs = kbuild.build_guest_programs(tree, arch, hdr, gdir, logf, tests)
     if a.upstream_mm:
         wanted = kbuild.read_test_list('upstream-mm.list')
@@ -145,8 +147,9 @@ def run_qemu_arch(a, arch, tree, cache, res):
     results = os.path.join(res, arch.name + '-kselftest.ktap')
     log('%s: booting %s in QEMU (TCG), timeout %d s' % (
         arch.name, kbuild.kernel_release(bdir), timeout))
+    info = {}
     status, secs = vm.boot(arch, os.path.join(bdir, arch.kernel_image), initrd,
-                           console, results, timeout)
+                           console, results, timeout, info=info)
     log('%s: guest finished: %s after %.0f s' % (arch.name, status, secs))
     with open(console, errors='replace') as f:
         con = f.read()
@@ -154,8 +157,9 @@ def run_qemu_arch(a, arch, tree, cache, res):
     if not a.no_kunit:
         # KUnit ran at boot, before init: its KTAP is on the console.
         kunit_text = con.split('mmsuite-init:', 1)[0]
+        # Time: boot plus KUnit, until our init first spoke.
         rows += report.rows_from_ktap(kunit_text, arch.name, 'kunit',
-                                      expected_suites(arch.name), None)
+                                      expected_suites(arch.name), info.get('init_at'))
     ktext = ''
     if os.path.exists(results):
         with open(results, errors='replace') as f:
@@ -178,6 +182,15 @@ def run_qemu_arch(a, arch, tree, cache, res):
     return rows, infra
 
 
+def prune_results(parent, keep=20):
+    """Keep the newest runs in the default results directory."""
+    if not parent or not os.path.isdir(parent):
+        return
+    runs = sorted(d for d in os.listdir(parent) if d[:2] == '20')
+    for d in runs[:-keep]:
+        shutil.rmtree(os.path.join(parent, d), ignore_errors=True)
+
+
 def main(argv):
     a = parse_args(argv)
     cache = cache_dir()
@@ -193,6 +206,12 @@ def main(argv):
         # then the packages the builds need.
         deps.ensure(['git', 'xz-utils'], install=not a.no_install, logfile=setup_log)
         tree, base_id = prepare_tree(a, cache, setup_log)
+        # One set of build directories per source tree, so that runs on a
+        # user's tree do not throw away the incremental state of the base's.
+        a.build_root = os.path.join(cache, 'build')
+        if a.kernel_src and tree != os.path.join(cache, 'src', base.TREE_NAME):
+            tag = hashlib.sha1(tree.encode()).hexdigest()[:10]
+            a.build_root = os.path.join(cache, 'build', 'src-' + tag)
         pkgs = set()
         for x in a.arches:
             pkgs.update(x.packages)
@@ -225,6 +244,7 @@ def main(argv):
             infra.append(e.code)
         log('%s: done in %.0f s' % (arch.name, time.monotonic() - t0))
 
+    prune_results(os.path.dirname(res) if not a.results_dir else None)
     code = report.exit_code(rows, infra)
     text = report.table(rows)
     with open(os.path.join(res, 'summary.txt'), 'w') as f:

@@ -32,9 +32,11 @@ def qemu_cmd(arch, kernel, initrd, results, mem_mb=2048, smp=2, append=''):
     return cmd
 
 
-def boot(arch, kernel, initrd, console_log, results, timeout, append=''):
+def boot(arch, kernel, initrd, console_log, results, timeout, append='', info=None):
     """Run the guest; return (status, seconds). The console is streamed to
-    console_log as it comes; the watchdog kills QEMU after timeout s."""
+    console_log as it comes; the watchdog kills QEMU after timeout s.
+    info, if given, gets 'init_at': seconds from start until our init spoke
+    (kernel boot plus the built-in KUnit suites)."""
     if os.path.exists(results):
         os.unlink(results)
     if not shutil.which(arch.qemu):
@@ -55,6 +57,8 @@ def boot(arch, kernel, initrd, console_log, results, timeout, append=''):
                 state['last'] = time.monotonic()
                 if _PANIC.search(line):
                     state['panic'] = True
+                if 'mmsuite-init:' in line and 'init_at' not in state:
+                    state['init_at'] = time.monotonic() - t0
                 if 'mmsuite-init: running' in line:
                     log('  %s guest: %s' % (arch.name, line.split('mmsuite-init: ', 1)[1].strip()))
 
@@ -79,6 +83,8 @@ def boot(arch, kernel, initrd, console_log, results, timeout, append=''):
         th.join(5)
         p.stdout.close()
     elapsed = time.monotonic() - t0
+    if info is not None:
+        info['init_at'] = state.get('init_at')
     if state['panic']:
         return PANIC, elapsed
     if hung:
