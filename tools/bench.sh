@@ -38,5 +38,8 @@ t=$(( $(date +%s) - t0 ))
 line="$(date -u +%Y-%m-%dT%H:%MZ) mode=$mode arch=$arch exit=$rc seconds=$t"
 echo "bench: $line"
 echo "$line" >> "$record"
-[ "$mode" = cold ] && rm -rf "$cold"
+# Keep a failed cold run's logs for inspection.
+if [ "$mode" = cold ]; then
+	if [ "$rc" -eq 0 ]; then rm -rf "$cold"; else echo "bench: logs kept in $cold"; fi
+fi
 exit "$rc"
