@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,7 +31,9 @@
 #include "../kselftest.h"
 #include "vm_util.h"
 #include "thp_settings.h"
+#include "../../../../mm/gup_test.h"
 
+#define KPF_SWAPBACKED		14
 #define KPF_COMPOUND_HEAD	15
 #define KPF_COMPOUND_TAIL	16
 #define KPF_THP			22
@@ -47,6 +50,8 @@ static bool have_thp;
 static char memcg_dir[PATH_MAX];	/* our cgroup, empty if none */
 static char memcg_parent[PATH_MAX];
 static const char *memcg_missing;	/* why reclaim cases are skipped */
+static int gup_fd = -1;			/* /sys/kernel/debug/gup_test */
+static bool have_swap;
 
 static uint64_t pattern_word(unsigned int seed, size_t page, size_t word)
 {
@@ -252,6 +257,48 @@ static void memcg_reclaim(size_t bytes)
 	}
 }
 
+/* A /proc/vmstat counter. */
+static unsigned long read_vmstat(const char *name)
+{
+	char key[64];
+	unsigned long val;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		ksft_exit_fail_msg("/proc/vmstat: %s\n", strerror(errno));
+	while (fscanf(f, "%63s %lu", key, &val) == 2) {
+		if (!strcmp(key, name)) {
+			fclose(f);
+			return val;
+		}
+	}
+	fclose(f);
+	ksft_exit_fail_msg("no %s in /proc/vmstat\n", name);
+	return 0;
+}
+
+/* A per-size mTHP counter; -1 when this kernel does not have it. */
+static long mthp_stat(size_t size, const char *name)
+{
+	char path[PATH_MAX], buf[32];
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/mm/transparent_hugepage/hugepages-%zukB/stats/%s",
+		 size >> 10, name);
+	if (!read_file(path, buf, sizeof(buf)))
+		return -1;
+	return atol(buf);
+}
+
+static bool swap_configured(void)
+{
+	char buf[4096];
+
+	/* The header line, then one line per swap area. */
+	return read_file("/proc/swaps", buf, sizeof(buf)) && strchr(buf, '\n') &&
+	       strchr(strchr(buf, '\n') + 1, '/');
+}
+
 /* ------------------------------------------------------------------ */
 
 struct region {
@@ -333,11 +380,33 @@ static bool case_reclaim_discards(struct region *r)
 	unsigned long rss_before, rss_after;
 	uint64_t ent;
 
+	unsigned long split_pmd = read_vmstat("thp_split_pmd");
+	unsigned long lazyfreed = read_vmstat("pglazyfreed");
+	long split = mthp_stat(r->folio, "split");
+	bool ok = true;
+
 	if (!run_madv_free(r))
 		return false;
 	rss_before = rss_anon();
 	memcg_reclaim(r->len);
 	rss_after = rss_anon();
+
+	/* Discarding needs no split: of the PMD, nor of the folio. */
+	if (r->folio == pmdsize && read_vmstat("thp_split_pmd") != split_pmd) {
+		ksft_print_msg("thp_split_pmd +%lu: the PMD was split on the way to discard\n",
+			       read_vmstat("thp_split_pmd") - split_pmd);
+		ok = false;
+	}
+	if (r->folio > pagesize && split >= 0 && mthp_stat(r->folio, "split") != split) {
+		ksft_print_msg("hugepages-%zukB/stats/split +%ld: folio split before discard\n",
+			       r->folio >> 10, mthp_stat(r->folio, "split") - split);
+		ok = false;
+	}
+	if (read_vmstat("pglazyfreed") - lazyfreed < nr) {
+		ksft_print_msg("pglazyfreed +%lu, expected at least %zu\n",
+			       read_vmstat("pglazyfreed") - lazyfreed, nr);
+		ok = false;
+	}
 
 	for (i = 0; i < nr; i++) {
 		ent = pagemap_get_entry(pagemap_fd, r->mem + i * pagesize);
@@ -364,7 +433,7 @@ static bool case_reclaim_discards(struct region *r)
 				ksft_print_msg("page %zu: not zero after discard\n", i);
 		}
 	}
-	return !bad;
+	return ok && !bad;
 }
 
 /* A page written after MADV_FREE keeps the new data through reclaim. */
@@ -425,19 +494,177 @@ static bool case_no_reclaim_keeps_all(struct region *r)
 	return !bad;
 }
 
+/*
+ * Move the region so that its first folio straddles a page-table
+ * boundary: half of it is mapped by the last PTEs of one table, half by
+ * the first PTEs of the next (a PMD THP ends up PTE-mapped). Reclaim
+ * must handle the folio across both tables without losing data.
+ */
+static bool case_straddle_page_table(struct region *r)
+{
+	size_t span = r->len + 2 * pmdsize, half = r->folio / 2;
+	char *area, *dst;
+
+	if (!pmdsize || r->folio == pagesize)
+		return case_reclaim_keeps_written(r);
+	area = mmap(NULL, span + pmdsize, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (area == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	dst = (char *)(((uintptr_t)area + 2 * pmdsize - 1) & ~(pmdsize - 1)) - half;
+	if (mremap(r->mem, r->len, r->len, MREMAP_MAYMOVE | MREMAP_FIXED, dst) != dst)
+		ksft_exit_fail_msg("mremap: %s\n", strerror(errno));
+	munmap(r->map, r->maplen);
+	r->map = area;
+	r->maplen = span + pmdsize;
+	r->mem = dst;
+	return case_reclaim_keeps_written(r);
+}
+
+static bool pin(char *addr, size_t len)
+{
+	struct pin_longterm_test args = { .addr = (uintptr_t)addr, .size = len };
+
+	if (ioctl(gup_fd, PIN_LONGTERM_TEST_START, &args)) {
+		ksft_print_msg("PIN_LONGTERM_TEST_START: %s\n", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void unpin(void)
+{
+	if (ioctl(gup_fd, PIN_LONGTERM_TEST_STOP))
+		ksft_exit_fail_msg("PIN_LONGTERM_TEST_STOP: %s\n", strerror(errno));
+}
+
+/* Present pages of [addr, addr + len), and whether any is swap-backed. */
+static size_t present_pages(char *addr, size_t len, bool *swapbacked)
+{
+	size_t i, n = 0;
+	uint64_t ent;
+
+	*swapbacked = false;
+	for (i = 0; i < len / pagesize; i++) {
+		ent = pagemap_get_entry(pagemap_fd, addr + i * pagesize);
+		if (!(ent & PM_PRESENT))
+			continue;
+		n++;
+		if (read_kpageflags(PAGEMAP_PFN(ent)) & (1ULL << KPF_SWAPBACKED))
+			*swapbacked = true;
+	}
+	return n;
+}
+
+/*
+ * A long-term pin on one page of a clean lazyfree folio: reclaim must
+ * keep the whole folio with its data and leave it lazyfree (not
+ * swap-backed, it is not dirty); once unpinned, reclaim discards it.
+ */
+static bool case_pinned_lazyfree(struct region *r)
+{
+	size_t per_folio = r->folio / pagesize, i, n;
+	char *target = r->mem + (per_folio / 2) * pagesize;
+	bool swapbacked, ok = true;
+	int tries;
+
+	if (!run_madv_free(r) || !pin(target, pagesize))
+		return false;
+	memcg_reclaim(r->len);
+
+	n = present_pages(r->mem, r->folio, &swapbacked);
+	if (n != per_folio) {
+		ksft_print_msg("pinned folio: %zu of %zu pages left mapped\n", n, per_folio);
+		ok = false;
+	}
+	if (swapbacked) {
+		ksft_print_msg("pinned clean folio was made swap-backed\n");
+		ok = false;
+	}
+	if (present_pages(r->mem + r->folio, r->len - r->folio, &swapbacked) ==
+	    (r->len - r->folio) / pagesize) {
+		ksft_print_msg("reclaim discarded none of the unpinned folios\n");
+		ok = false;
+	}
+	for (i = 0; i < per_folio; i++) {
+		if (page_state(r->mem + i * pagesize, 1, i) != PAGE_PATTERN) {
+			ksft_print_msg("pinned folio page %zu lost its data\n", i);
+			ok = false;
+			break;
+		}
+	}
+	unpin();
+	if (!ok)
+		return false;
+
+	/* Reading above did not redirty it: it is still discardable. */
+	for (tries = 0; tries < 8; tries++) {
+		memcg_reclaim(r->folio);
+		if (!present_pages(r->mem, r->folio, &swapbacked))
+			break;
+	}
+	n = present_pages(r->mem, r->folio, &swapbacked);
+	if (n) {
+		ksft_print_msg("after unpin, %zu pages of the folio survive reclaim%s\n", n,
+			       swapbacked ? " (swap-backed)" : "");
+		return false;
+	}
+	for (i = 0; i < per_folio; i++)
+		if (page_state(r->mem + i * pagesize, 1, i) != PAGE_ZERO)
+			return false;
+	return true;
+}
+
+/* MADV_PAGEOUT of memory with a pinned page: nothing is lost. */
+static bool case_pageout_pinned(struct region *r)
+{
+	size_t per_folio = r->folio / pagesize, nr = r->len / pagesize, i, bad = 0;
+	bool swapbacked;
+
+	if (!pin(r->mem + (per_folio / 2) * pagesize, pagesize))
+		return false;
+	if (madvise(r->mem, r->len, MADV_PAGEOUT)) {
+		unpin();
+		ksft_print_msg("MADV_PAGEOUT: %s\n", strerror(errno));
+		return false;
+	}
+	if (present_pages(r->mem, r->folio, &swapbacked) != per_folio) {
+		ksft_print_msg("pinned folio was unmapped by MADV_PAGEOUT\n");
+		bad++;
+	}
+	for (i = 0; i < nr; i++) {
+		if (page_state(r->mem + i * pagesize, 1, i) != PAGE_PATTERN) {
+			if (++bad <= 4)
+				ksft_print_msg("page %zu changed across MADV_PAGEOUT\n", i);
+		}
+	}
+	unpin();
+	return !bad;
+}
+
+#define NEEDS_RECLAIM	0x1
+#define NEEDS_GUP_TEST	0x2
+#define NEEDS_SWAP	0x4
+
 struct test_case {
 	const char *name;
 	bool (*fn)(struct region *r);
-	bool needs_reclaim;
+	unsigned int needs;
 };
 
 static const struct test_case cases[] = {
 	{ "MADV_FREE then reclaim discards clean pages without swap-out",
-	  case_reclaim_discards, true },
+	  case_reclaim_discards, NEEDS_RECLAIM },
 	{ "MADV_FREE then reclaim keeps pages written after MADV_FREE",
-	  case_reclaim_keeps_written, true },
+	  case_reclaim_keeps_written, NEEDS_RECLAIM },
 	{ "MADV_FREE without reclaim keeps every page",
-	  case_no_reclaim_keeps_all, false },
+	  case_no_reclaim_keeps_all, 0 },
+	{ "MADV_FREE and reclaim across a page-table boundary keep data",
+	  case_straddle_page_table, NEEDS_RECLAIM },
+	{ "pinned lazyfree folio is kept, stays lazyfree, goes after unpin",
+	  case_pinned_lazyfree, NEEDS_RECLAIM | NEEDS_GUP_TEST },
+	{ "MADV_PAGEOUT with a pinned page keeps all data",
+	  case_pageout_pinned, NEEDS_GUP_TEST | NEEDS_SWAP },
 };
 
 static void run_case(const struct test_case *tc, size_t size)
@@ -449,8 +676,17 @@ static void run_case(const struct test_case *tc, size_t size)
 	snprintf(desc, sizeof(desc), "%s (%s %zu kB)", tc->name,
 		 size == pagesize ? "base pages" : size == pmdsize ? "PMD THP" : "mTHP",
 		 size >> 10);
-	if (tc->needs_reclaim && memcg_missing) {
+	if ((tc->needs & NEEDS_RECLAIM) && memcg_missing) {
 		ksft_test_result_skip("%s: %s\n", desc, memcg_missing);
+		return;
+	}
+	if ((tc->needs & NEEDS_GUP_TEST) && gup_fd < 0) {
+		ksft_test_result_skip("%s: no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST)\n",
+				      desc);
+		return;
+	}
+	if ((tc->needs & NEEDS_SWAP) && !have_swap) {
+		ksft_test_result_skip("%s: no swap configured\n", desc);
 		return;
 	}
 	if (!region_populate(&r, size, why, sizeof(why))) {
@@ -506,6 +742,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	setup_memcg();
+	gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR);
+	have_swap = swap_configured();
 
 	ksft_set_plan(nr_sizes * ARRAY_SIZE(cases));
 	for (i = 0; i < nr_sizes; i++)
