@@ -50,7 +50,8 @@ def parse_args(argv):
     p.add_argument('--no-kselftest', action='store_true', help='skip the VM kselftests')
     p.add_argument('--no-install', action='store_true',
                    help='never apt-get install; report missing packages instead')
-    p.add_argument('--jobs', type=int, default=os.cpu_count() or 2)
+    p.add_argument('--jobs', type=int, default=(os.cpu_count() or 2) + 1,
+                   help='make -j for kernel builds (default: CPUs + 1)')
     p.add_argument('--vm-timeout', type=int, default=0,
                    help='kill a guest after this many seconds (default: boot allowance '
                    'plus the sum of test timeouts)')

@@ -123,6 +123,24 @@ class KtapTest(unittest.TestCase):
         # b: announced 3, ran 1, then timed out.
         self.assertEqual(by['b'].verdict, 'ERROR')
 
+    def test_upstream_mm_peer_run(self):
+        # --upstream-mm on the patched x86_64 kernel: TAP and non-TAP programs.
+        rows = report.rows_from_ktap(golden('x86_64-upstream-mm.ktap'), 'x86_64', 'kselftest')
+        by = {r.suite: r for r in rows}
+        self.assertEqual(by['cow'].counts[ktap.PASS], 639)
+        self.assertEqual(by['khugepaged'].verdict, 'PASS')
+        self.assertEqual(by['ksm_functional_tests'].verdict, 'SKIP')
+        self.assertEqual(report.exit_code(rows, []), 0)
+
+    def test_whole_program_skip_with_short_plan(self):
+        # ksm_functional_tests without CONFIG_KSM: plans 9, skips, exits 4.
+        text = ('KTAP version 1\n1..1\n    # Subtest: ksm\n    TAP version 13\n'
+                '    1..9\n    ok 2 # SKIP open("/sys/kernel/mm/ksm/run") failed\n'
+                'ok 1 ksm # SKIP\n')
+        rows = report.rows_from_ktap(text, 'x86_64', 'kselftest', ['ksm'])
+        self.assertEqual(rows[0].verdict, 'SKIP')
+        self.assertEqual(report.exit_code(rows, []), 0)
+
     def test_skip_directive(self):
         text = 'TAP version 13\n1..2\nok 1 one # SKIP no THP\nok 2 two\n'
         tops, plan = ktap.parse(text)
