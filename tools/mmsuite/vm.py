@@ -32,7 +32,8 @@ def qemu_cmd(arch, kernel, initrd, results, mem_mb=2048, smp=2, append=''):
     return cmd
 
 
-def boot(arch, kernel, initrd, console_log, results, timeout, append='', info=None):
+def boot(arch, kernel, initrd, console_log, results, timeout, append='', info=None,
+         mem_mb=2048):
     """Run the guest; return (status, seconds). The console is streamed to
     console_log as it comes; the watchdog kills QEMU after timeout s.
     info, if given, gets 'init_at': seconds from start until our init spoke
@@ -41,7 +42,7 @@ def boot(arch, kernel, initrd, console_log, results, timeout, append='', info=No
         os.unlink(results)
     if not shutil.which(arch.qemu):
         return QEMU_ERROR, 0.0
-    cmd = qemu_cmd(arch, kernel, initrd, results, append=append)
+    cmd = qemu_cmd(arch, kernel, initrd, results, mem_mb=mem_mb, append=append)
     t0 = time.monotonic()
     state = {'panic': False, 'last': t0}
     with open(console_log, 'w') as con:

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest side of tools/bench-lazyfree.py: time memcg reclaim of lazyfree
+ * memory backed by each THP size. Not a test: it prints one line per
+ * measurement,
+ *
+ *   # bench size_kb=2048 rep=0 mib=1024 seconds=0.012345 left_kb=0
+ *
+ * and exits 0 (4 when THP or memcg is missing). Usage: lazyfree_bench
+ * [MiB [repetitions]]; default 1024 MiB, 5 repetitions.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define THP "/sys/kernel/mm/transparent_hugepage"
+#define CG "/sys/fs/cgroup"
+
+static int put(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) < 0 ? -1 : 0;
+	close(fd);
+	return ret;
+}
+
+static void only_size(unsigned long kb, unsigned long pmd_kb)
+{
+	char path[256];
+	unsigned long k;
+
+	for (k = 8; k <= pmd_kb; k *= 2) {
+		snprintf(path, sizeof(path), THP "/hugepages-%lukB/enabled", k);
+		put(path, k == kb ? "always" : "never");
+	}
+	put(THP "/enabled", kb == pmd_kb ? "always" : "never");
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static unsigned long rss_anon_kb(void)
+{
+	char line[256];
+	unsigned long kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssAnon: %lu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 1024;
+	int reps = argc > 2 ? atoi(argv[2]) : 5;
+	size_t len = mib << 20, pmd, i;
+	unsigned long kb, pmd_kb;
+	char buf[64], path[256];
+	struct stat st;
+	int fd, rep;
+	FILE *f;
+
+	f = fopen(THP "/hpage_pmd_size", "r");
+	if (!f || fscanf(f, "%zu", &pmd) != 1) {
+		printf("# bench: no THP\n");
+		return 4;
+	}
+	fclose(f);
+	pmd_kb = pmd >> 10;
+	put(CG "/cgroup.subtree_control", "+memory");
+	mkdir(CG "/lazyfree_bench", 0755);
+	snprintf(buf, sizeof(buf), "%d", getpid());
+	if (put(CG "/lazyfree_bench/cgroup.procs", buf)) {
+		printf("# bench: no memory cgroup\n");
+		return 4;
+	}
+	put(THP "/defrag", "madvise");
+
+	for (kb = pmd_kb; kb >= 16; kb /= 2) {
+		snprintf(path, sizeof(path), THP "/hugepages-%lukB", kb);
+		if (stat(path, &st))
+			continue;
+		for (rep = 0; rep < reps; rep++) {
+			char *map, *mem;
+			double t0, t;
+
+			only_size(kb, pmd_kb);
+			map = mmap(NULL, len + pmd, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (map == MAP_FAILED) {
+				printf("# bench: mmap: %s\n", strerror(errno));
+				return 1;
+			}
+			mem = (char *)(((unsigned long)map + pmd - 1) & ~(pmd - 1));
+			madvise(mem, len, MADV_HUGEPAGE);
+			for (i = 0; i < len; i += 4096)
+				mem[i] = 1;
+			madvise(mem, len, MADV_FREE);
+
+			fd = open(CG "/lazyfree_bench/memory.reclaim", O_WRONLY);
+			snprintf(buf, sizeof(buf), "%zu swappiness=0", len);
+			t0 = now();
+			if (write(fd, buf, strlen(buf)) < 0 && errno == EINVAL) {
+				snprintf(buf, sizeof(buf), "%zu", len);
+				if (write(fd, buf, strlen(buf)) < 0)
+					;
+			}
+			t = now() - t0;
+			close(fd);
+			printf("# bench size_kb=%lu rep=%d mib=%lu seconds=%.6f left_kb=%lu\n",
+			       kb, rep, mib, t, rss_anon_kb());
+			fflush(stdout);
+			munmap(map, len + pmd);
+		}
+	}
+	return 0;
+}
