@@ -18,7 +18,7 @@ Arch = collections.namedtuple('Arch', [
 ])
 
 _COMMON_PKGS = ['gcc', 'make', 'perl', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev',
-                'python3', 'git', 'xz-utils', 'ccache']
+                'python3', 'git', 'xz-utils', 'ccache', 'cpio']
 
 ARCHES = collections.OrderedDict((a.name, a) for a in [
     Arch(name='um',
