@@ -310,6 +310,24 @@ class BadInputTest(unittest.TestCase):
                       cm.exception.msg)
 
 
+class KunitconfigTest(unittest.TestCase):
+    def test_absent_test_symbols_are_left_out(self):
+        d = tempfile.mkdtemp()
+        try:
+            os.makedirs(os.path.join(d, 'mm'))
+            with open(os.path.join(d, 'mm', 'Kconfig'), 'w') as f:
+                f.write('config FOLIO_PTE_BATCH_KUNIT_TEST\n\tbool "x"\n')
+            path = kbuild.tree_kunitconfig(d, arches.ARCHES['x86_64'], os.path.join(d, 'b'))
+            with open(path) as f:
+                text = f.read()
+            self.assertIn('\nCONFIG_FOLIO_PTE_BATCH_KUNIT_TEST=y', text)
+            self.assertIn('# CONFIG_UNMAP_HUGE_PMD_KUNIT_TEST=y: not defined', text)
+            # Options that are not test switches are never dropped.
+            self.assertIn('\nCONFIG_ZRAM=y', text)
+        finally:
+            shutil.rmtree(d)
+
+
 class InitramfsTest(unittest.TestCase):
     def test_cpio_is_readable(self):
         if not shutil.which('cpio'):
