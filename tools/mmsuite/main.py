@@ -21,7 +21,7 @@ import kbuild  # noqa: E402
 import report  # noqa: E402
 import vm  # noqa: E402
 from common import (EXIT_NAMES, EXIT_USAGE, EXIT_VM, REPO, SuiteError,  # noqa: E402
-                    cache_dir, log)
+                    cache_dir, log, run)
 
 BOOT_ALLOWANCE = {'x86_64': 240, 'arm64': 480}
 
@@ -115,7 +115,6 @@ def run_um(a, tree, cache, res):
     raw = os.path.join(res, 'um-kunit.log')
     cmd = kbuild.kunit_cmd(tree, arch, bdir, 'exec', a.jobs) + ['--raw_output=all',
                                                                '--timeout', '300']
-    from common import run
     run(cmd, cwd=tree, logfile=raw, check=False, quiet=True)
     secs = time.monotonic() - t0
     with open(raw, errors='replace') as f:

@@ -275,30 +275,30 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(r.returncode, common.EXIT_NOT_KERNEL, r.stdout)
         self.assertIn('not a Linux kernel tree', r.stdout)
 
-    def test_patch_that_does_not_apply_is_named(self):
+    def apply_series(self, names, files):
+        """--apply-series of a series listing names, with files written."""
         t = self.fake_kernel()
         s = os.path.join(self.cache, 'series-dir')
         os.makedirs(s)
-        with open(os.path.join(s, '0001-bad.patch'), 'w') as f:
-            f.write('From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
-                    'From: x <x@example.invalid>\nDate: Sat, 1 Nov 2025 00:00:00 +0000\n'
-                    'Subject: [PATCH] bad\n\n---\n'
-                    '--- a/mm/memory.c\n+++ b/mm/memory.c\n@@ -1,1 +1,1 @@\n-nothing\n+else\n')
+        for name, text in files.items():
+            with open(os.path.join(s, name), 'w') as f:
+                f.write(text)
         with open(os.path.join(s, 'series'), 'w') as f:
-            f.write('0001-bad.patch\n')
-        r = self.run_suite('--kernel-src', t, '--apply-series', '--series', s,
-                           '--no-install', '--prepare-only')
+            f.write(''.join(n + '\n' for n in names))
+        return self.run_suite('--kernel-src', t, '--apply-series', '--series', s,
+                              '--no-install', '--prepare-only')
+
+    def test_patch_that_does_not_apply_is_named(self):
+        bad = ('From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
+               'From: x <x@example.invalid>\nDate: Sat, 1 Nov 2025 00:00:00 +0000\n'
+               'Subject: [PATCH] bad\n\n---\n'
+               '--- a/mm/memory.c\n+++ b/mm/memory.c\n@@ -1,1 +1,1 @@\n-nothing\n+else\n')
+        r = self.apply_series(['0001-bad.patch'], {'0001-bad.patch': bad})
         self.assertEqual(r.returncode, common.EXIT_PATCH, r.stdout)
         self.assertIn('0001-bad.patch', r.stdout)
 
     def test_series_naming_a_missing_file(self):
-        t = self.fake_kernel()
-        s = os.path.join(self.cache, 'series-dir')
-        os.makedirs(s)
-        with open(os.path.join(s, 'series'), 'w') as f:
-            f.write('0001-missing.patch\n')
-        r = self.run_suite('--kernel-src', t, '--apply-series', '--series', s,
-                           '--no-install', '--prepare-only')
+        r = self.apply_series(['0001-missing.patch'], {})
         self.assertEqual(r.returncode, common.EXIT_PATCH, r.stdout)
         self.assertIn('0001-missing.patch', r.stdout)
 
