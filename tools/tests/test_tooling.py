@@ -310,6 +310,57 @@ class BadInputTest(unittest.TestCase):
                       cm.exception.msg)
 
 
+class BaseAndBuildErrorTest(unittest.TestCase):
+    def setUp(self):
+        self.d = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.d)
+
+    def test_base_that_cannot_be_fetched(self):
+        saved = (base._installed_version, base.run)
+        base._installed_version = lambda: None
+        base.run = lambda *a, **k: 100      # apt-get download fails
+        try:
+            with self.assertRaises(common.SuiteError) as cm:
+                base.fetch_tarball(self.d)
+        finally:
+            base._installed_version, base.run = saved
+        self.assertEqual(cm.exception.code, common.EXIT_BASE)
+
+    def test_corrupt_cached_tarball_is_not_used(self):
+        os.makedirs(os.path.join(self.d, 'dl'))
+        with open(os.path.join(self.d, 'dl', base.TARBALL), 'wb') as f:
+            f.write(b'not the pinned tarball')
+        saved = (base._installed_version, base.run)
+        base._installed_version = lambda: None
+        base.run = lambda *a, **k: 100
+        try:
+            with self.assertRaises(common.SuiteError) as cm:
+                base.fetch_tarball(self.d)
+        finally:
+            base._installed_version, base.run = saved
+        self.assertEqual(cm.exception.code, common.EXIT_BASE)
+
+    def fake_kunit(self, failing_step):
+        tree = os.path.join(self.d, 'tree')
+        os.makedirs(os.path.join(tree, 'tools/testing/kunit'))
+        with open(os.path.join(tree, 'tools/testing/kunit/kunit.py'), 'w') as f:
+            f.write('import sys\nprint("fake kunit.py", sys.argv[1])\n'
+                    'sys.exit(1 if sys.argv[1] == %r else 0)\n' % failing_step)
+        return tree
+
+    def test_config_and_build_failures_are_distinct(self):
+        for step, code in (('config', common.EXIT_CONFIG), ('build', common.EXIT_BUILD)):
+            tree = self.fake_kunit(step)
+            with self.assertRaises(common.SuiteError) as cm:
+                kbuild.build_kernel(tree, arches.ARCHES['um'], self.d,
+                                    os.path.join(self.d, 'b-' + step),
+                                    os.path.join(self.d, step + '.log'), 1)
+            self.assertEqual(cm.exception.code, code)
+            shutil.rmtree(tree)
+
+
 class KunitconfigTest(unittest.TestCase):
     def test_absent_test_symbols_are_left_out(self):
         d = tempfile.mkdtemp()
