@@ -28,7 +28,7 @@ import arches  # noqa: E402
 import base  # noqa: E402
 import kbuild  # noqa: E402
 import vm  # noqa: E402
-from common import REPO, SuiteError, cache_dir, log, run  # noqa: E402
+from common import REPO, SuiteError, cache_dir, log  # noqa: E402
 
 LINE = re.compile(r'# bench size_kb=(\d+) rep=(\d+) mib=(\d+) seconds=([\d.]+) left_kb=(\d+)')
 
@@ -78,12 +78,9 @@ def main():
     hdr = kbuild.build_headers(tree, arch, bdir, logf)
     gdir = os.path.join(res, 'guest')
     os.makedirs(gdir, exist_ok=True)
-    progs = {}
-    for prog in ('init', 'lazyfree_bench'):
-        out = os.path.join(gdir, prog)
-        run([arch.target_cc, '-static', '-O2', '-Wall', '-isystem', hdr, '-o', out,
-             os.path.join(REPO, 'tools/guest', prog + '.c')], logfile=logf, quiet=True)
-        progs[prog] = out
+    progs = {prog: kbuild.compile_static(arch, hdr, gdir, prog,
+                                         [os.path.join(REPO, 'tools/guest', prog + '.c')], logf)
+             for prog in ('init', 'lazyfree_bench')}
     timeout = 3600
     initrd = os.path.join(gdir, 'initramfs.cpio')
     kbuild.write_initramfs(initrd, progs, [('lazyfree_bench', timeout,

@@ -67,11 +67,13 @@ def tree_kunitconfig(tree, arch, build_dir, extra_configs=()):
     return path
 
 
-def kunit_cmd(tree, arch, build_dir, step, jobs, extra_configs=()):
+def kunit_cmd(tree, arch, build_dir, step, jobs, kunitconfig=None):
+    """kunit.py command line; config, build and run need the merged
+    kunitconfig from tree_kunitconfig()."""
     cmd = ['python3', os.path.join(tree, 'tools/testing/kunit/kunit.py'), step,
            '--arch', arch.name, '--build_dir', build_dir]
     if step in ('config', 'build', 'run'):
-        cmd += ['--kunitconfig', tree_kunitconfig(tree, arch, build_dir, extra_configs)]
+        cmd += ['--kunitconfig', kunitconfig]
         cmd += ['--make_options', 'CC=ccache ' + arch.cc]
         if arch.cross_compile:
             cmd += ['--cross_compile', arch.cross_compile]
@@ -84,15 +86,16 @@ def build_kernel(tree, arch, cache, build_dir, logfile, jobs, extra_configs=()):
     """kunit.py config + build; distinct errors for config and build."""
     os.makedirs(build_dir, exist_ok=True)
     env = _env(cache)
+    kconf = tree_kunitconfig(tree, arch, build_dir, extra_configs)
     log('%s: configuring kernel in %s' % (arch.name, build_dir))
-    rc = run(kunit_cmd(tree, arch, build_dir, 'config', jobs, extra_configs),
+    rc = run(kunit_cmd(tree, arch, build_dir, 'config', jobs, kconf),
              cwd=tree, env=env, logfile=logfile, check=False, quiet=True)
     if rc:
         raise SuiteError(EXIT_CONFIG, '%s: kernel config failed; requested options '
                          'missing from .config are listed in %s:\n%s'
                          % (arch.name, logfile, tail(logfile, 15)))
     log('%s: building kernel (log: %s)' % (arch.name, logfile))
-    rc = run(kunit_cmd(tree, arch, build_dir, 'build', jobs, extra_configs),
+    rc = run(kunit_cmd(tree, arch, build_dir, 'build', jobs, kconf),
              cwd=tree, env=env, logfile=logfile, check=False, quiet=True,
              progress='%s kernel build' % arch.name)
     if rc:
@@ -121,32 +124,34 @@ def read_test_list(name='tests.list'):
     return out
 
 
+def compile_static(arch, hdr, outdir, name, srcs, logfile, extra=()):
+    """One static guest program for arch; returns its path."""
+    out = os.path.join(outdir, name)
+    rc = run([arch.target_cc, '-static', '-O2', '-Wall', '-isystem', hdr] + list(extra) +
+             ['-o', out] + list(srcs) + ['-lpthread'], logfile=logfile, check=False,
+             quiet=True)
+    if rc:
+        raise SuiteError(EXIT_BUILD, '%s: building guest program %s failed (log: %s):\n%s'
+                         % (arch.name, name, logfile, tail(logfile, 20)))
+    return out
+
+
 def build_guest_programs(tree, arch, hdr, outdir, logfile, tests):
     """Static init and kselftests for the guest.
 
     The kselftests are compiled from the repo's kselftests/ (the single
-    source; the patch series carries a copy checked by tools/check-series),
-    with vm_util/thp_settings/kselftest.h of the tree under test.
+    source; the patch series carries a copy checked by tools/series.py
+    check), with vm_util/thp_settings/kselftest.h of the tree under test.
     """
     os.makedirs(outdir, exist_ok=True)
     mmdir = os.path.join(tree, 'tools/testing/selftests/mm')
-    cc = arch.target_cc
-    base = [cc, '-static', '-O2', '-Wall', '-isystem', hdr]
-    progs = {}
-    jobs = [('init', [os.path.join(REPO, 'tools/guest/init.c')], [])]
+    progs = {'init': compile_static(arch, hdr, outdir, 'init',
+                                    [os.path.join(REPO, 'tools/guest/init.c')], logfile)}
     for name, _, _ in tests:
-        src = os.path.join(REPO, 'kselftests', name + '.c')
-        jobs.append((name, [src, os.path.join(mmdir, 'vm_util.c'),
-                            os.path.join(mmdir, 'thp_settings.c')],
-                     ['-I', mmdir, '-I', os.path.dirname(mmdir)]))
-    for name, srcs, inc in jobs:
-        out = os.path.join(outdir, name)
-        rc = run(base + inc + ['-o', out] + srcs + ['-lpthread'], logfile=logfile,
-                 check=False, quiet=True)
-        if rc:
-            raise SuiteError(EXIT_BUILD, '%s: building guest program %s failed (log: %s):\n%s'
-                             % (arch.name, name, logfile, tail(logfile, 20)))
-        progs[name] = out
+        srcs = [os.path.join(REPO, 'kselftests', name + '.c'),
+                os.path.join(mmdir, 'vm_util.c'), os.path.join(mmdir, 'thp_settings.c')]
+        progs[name] = compile_static(arch, hdr, outdir, name, srcs, logfile,
+                                     ['-I', mmdir, '-I', os.path.dirname(mmdir)])
     return progs
 
 

@@ -127,7 +127,8 @@ def run_qemu_arch(a, arch, tree, cache, res):
     bdir = os.path.join(a.build_root, 'kunit-' + arch.name)
     logf = os.path.join(res, arch.name + '-build.log')
     kbuild.build_kernel(tree, arch, cache, bdir, logf, a.jobs)
-    tests = [] if a.no_kselftest else kbuild.read_test_list()
+    ours = kbuild.read_test_list()
+    tests = [] if a.no_kselftest else ours
     log('%s: building guest programs' % arch.name)
     hdr = kbuild.build_headers(tree, arch, bdir, logf)
     gdir = os.path.join(a.build_root, 'guest-' + arch.name)
@@ -164,10 +165,10 @@ def run_qemu_arch(a, arch, tree, cache, res):
     if os.path.exists(results):
         with open(results, errors='replace') as f:
             ktext = f.read()
-    ours = {n for n, _, _ in kbuild.read_test_list()}
+    our_names = {n for n, _, _ in ours}
     for r in report.rows_from_ktap(ktext, arch.name, 'kselftest',
                                    [n for n, _, _ in tests], None):
-        if r.suite not in ours:
+        if r.suite not in our_names:
             r.kind = 'upstream-mm'
         rows.append(r)
     infra = []

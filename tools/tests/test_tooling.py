@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -317,30 +318,23 @@ class BaseAndBuildErrorTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.d)
 
-    def test_base_that_cannot_be_fetched(self):
-        saved = (base._installed_version, base.run)
-        base._installed_version = lambda: None
-        base.run = lambda *a, **k: 100      # apt-get download fails
-        try:
+    def fetch_offline(self):
+        """fetch_tarball() with no installed package and apt-get failing;
+        returns the exit code it stops with."""
+        with mock.patch.object(base, '_installed_version', lambda: None), \
+                mock.patch.object(base, 'run', lambda *a, **k: 100):
             with self.assertRaises(common.SuiteError) as cm:
                 base.fetch_tarball(self.d)
-        finally:
-            base._installed_version, base.run = saved
-        self.assertEqual(cm.exception.code, common.EXIT_BASE)
+        return cm.exception.code
+
+    def test_base_that_cannot_be_fetched(self):
+        self.assertEqual(self.fetch_offline(), common.EXIT_BASE)
 
     def test_corrupt_cached_tarball_is_not_used(self):
         os.makedirs(os.path.join(self.d, 'dl'))
         with open(os.path.join(self.d, 'dl', base.TARBALL), 'wb') as f:
             f.write(b'not the pinned tarball')
-        saved = (base._installed_version, base.run)
-        base._installed_version = lambda: None
-        base.run = lambda *a, **k: 100
-        try:
-            with self.assertRaises(common.SuiteError) as cm:
-                base.fetch_tarball(self.d)
-        finally:
-            base._installed_version, base.run = saved
-        self.assertEqual(cm.exception.code, common.EXIT_BASE)
+        self.assertEqual(self.fetch_offline(), common.EXIT_BASE)
 
     def fake_kunit(self, failing_step):
         tree = os.path.join(self.d, 'tree')
