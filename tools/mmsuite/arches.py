@@ -15,6 +15,7 @@ Arch = collections.namedtuple('Arch', [
     'console',          # kernel console device
     'virtio_serial',    # QEMU device that carries the results port
     'packages',         # Debian packages this arch needs on the host
+    'debug_configs',    # fragments added by --debug
 ])
 
 _COMMON_PKGS = ['gcc', 'make', 'perl', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev',
@@ -26,7 +27,8 @@ ARCHES = collections.OrderedDict((a.name, a) for a in [
          cross_compile=None, cc='gcc', target_cc=None,
          kernel_image='linux', qemu=None, qemu_args=[], console=None,
          virtio_serial=None,
-         packages=_COMMON_PKGS),
+         packages=_COMMON_PKGS,
+         debug_configs=['configs/debug.config']),
     Arch(name='x86_64',
          kunitconfigs=['kunit/qemu.kunitconfig', 'configs/common.config',
                        'configs/x86_64.config'],
@@ -34,7 +36,8 @@ ARCHES = collections.OrderedDict((a.name, a) for a in [
          kernel_image='arch/x86/boot/bzImage', qemu='qemu-system-x86_64',
          qemu_args=['-bios', 'qboot.rom', '-cpu', 'max'],
          console='ttyS0', virtio_serial='virtio-serial-pci',
-         packages=_COMMON_PKGS + ['qemu-system-x86', 'libc6-dev']),
+         packages=_COMMON_PKGS + ['qemu-system-x86', 'libc6-dev'],
+         debug_configs=['configs/debug.config', 'configs/debug-qemu.config']),
     Arch(name='arm64',
          kunitconfigs=['kunit/qemu.kunitconfig', 'configs/common.config',
                        'configs/arm64.config'],
@@ -44,7 +47,8 @@ ARCHES = collections.OrderedDict((a.name, a) for a in [
          qemu_args=['-machine', 'virt', '-cpu', 'max,pauth-impdef=on'],
          console='ttyAMA0', virtio_serial='virtio-serial-device',
          packages=_COMMON_PKGS + ['qemu-system-arm', 'gcc-aarch64-linux-gnu',
-                                  'libc6-dev-arm64-cross']),
+                                  'libc6-dev-arm64-cross'],
+         debug_configs=['configs/debug.config', 'configs/debug-qemu.config']),
 ])
 
 DEFAULT_ARCHES = ['um', 'x86_64']

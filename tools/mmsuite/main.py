@@ -18,12 +18,16 @@ import arches  # noqa: E402
 import base  # noqa: E402
 import deps  # noqa: E402
 import kbuild  # noqa: E402
+import ktap  # noqa: E402
 import report  # noqa: E402
+import splat  # noqa: E402
 import vm  # noqa: E402
 from common import (EXIT_NAMES, EXIT_USAGE, EXIT_VM, REPO, SuiteError,  # noqa: E402
                     cache_dir, log, run)
 
 BOOT_ALLOWANCE = {'x86_64': 240, 'arm64': 480}
+# A debug kernel (KASAN, lockdep) under TCG runs the same tests this much slower.
+DEBUG_SLOWDOWN = 4
 
 
 def parse_args(argv):
@@ -58,6 +62,9 @@ def parse_args(argv):
     p.add_argument('--upstream-mm', action='store_true',
                    help='also run the upstream mm selftests of the tree in the VM '
                    '(kselftests/upstream-mm.list)')
+    p.add_argument('--debug', action='store_true',
+                   help='build debug kernels (configs/debug*.config: KASAN, lockdep, '
+                   'DEBUG_VM, ...) in their own build directories; any splat fails the run')
     p.add_argument('--prepare-only', action='store_true',
                    help='set up the tree (and packages) and stop')
     a = p.parse_args(argv)
@@ -105,11 +112,30 @@ def expected_suites(arch):
     return out
 
 
+def build_dir(a, arch):
+    return os.path.join(a.build_root, 'kunit-' + arch.name + ('-debug' if a.debug else ''))
+
+
+def extra_configs(a, arch):
+    return list(arch.debug_configs) if a.debug else []
+
+
+def console_row(text, arch, kernel_only):
+    """One 'kernel-log' row per kernel: FAIL with one case per splat."""
+    new, known = splat.find(text, arch, kernel_only=kernel_only)
+    for s in known:
+        log('%s: known splat, not counted: %s (%s)' % (arch, s.title, s.known(arch)))
+    cases = [{'name': s.title, 'status': ktap.FAIL, 'detail': s.text} for s in new]
+    counts = {ktap.PASS: 0 if new else 1, ktap.FAIL: len(new), ktap.SKIP: 0,
+              ktap.ERROR: 0}
+    return report.Row('kernel-log', arch, 'console', counts, cases)
+
+
 def run_um(a, tree, cache, res):
     arch = arches.ARCHES['um']
-    bdir = os.path.join(a.build_root, 'kunit-um')
+    bdir = build_dir(a, arch)
     logf = os.path.join(res, 'um-build.log')
-    kbuild.build_kernel(tree, arch, cache, bdir, logf, a.jobs)
+    kbuild.build_kernel(tree, arch, cache, bdir, logf, a.jobs, extra_configs(a, arch))
     log('um: running KUnit')
     t0 = time.monotonic()
     raw = os.path.join(res, 'um-kunit.log')
@@ -120,14 +146,17 @@ def run_um(a, tree, cache, res):
     with open(raw, errors='replace') as f:
         text = f.read()
     rows = report.rows_from_ktap(text, 'um', 'kunit', expected_suites('um'), secs)
+    rows.append(console_row(text, 'um', kernel_only=False))
     return rows
 
 
 def run_qemu_arch(a, arch, tree, cache, res):
-    bdir = os.path.join(a.build_root, 'kunit-' + arch.name)
+    bdir = build_dir(a, arch)
     logf = os.path.join(res, arch.name + '-build.log')
-    kbuild.build_kernel(tree, arch, cache, bdir, logf, a.jobs)
+    kbuild.build_kernel(tree, arch, cache, bdir, logf, a.jobs, extra_configs(a, arch))
     ours = kbuild.read_test_list()
+    if a.debug:
+        ours = [(n, t * DEBUG_SLOWDOWN, args) for n, t, args in ours]
     tests = [] if a.no_kselftest else ours
     log('%s: building guest programs' % arch.name)
     hdr = kbuild.build_headers(tree, arch, bdir, logf)
@@ -139,11 +168,14 @@ def run_qemu_arch(a, arch, tree, cache, res):
                                          os.path.join(res, arch.name + '-upstream-mm-build.log'),
                                          wanted)
         progs.update(built)
+        if a.debug:
+            wanted = [(n, t * DEBUG_SLOWDOWN, args) for n, t, args in wanted]
         tests = tests + [t for t in wanted if t[0] in built]
     initrd = os.path.join(gdir, 'initramfs.cpio')
     kbuild.write_initramfs(initrd, progs, tests)
 
-    timeout = a.vm_timeout or BOOT_ALLOWANCE[arch.name] + sum(t for _, t, _ in tests)
+    boot_allowance = BOOT_ALLOWANCE[arch.name] * (DEBUG_SLOWDOWN if a.debug else 1)
+    timeout = a.vm_timeout or boot_allowance + sum(t for _, t, _ in tests)
     console = os.path.join(res, arch.name + '-console.log')
     results = os.path.join(res, arch.name + '-kselftest.ktap')
     log('%s: booting %s in QEMU (TCG), timeout %d s' % (
@@ -171,6 +203,7 @@ def run_qemu_arch(a, arch, tree, cache, res):
         if r.suite not in our_names:
             r.kind = 'upstream-mm'
         rows.append(r)
+    rows.append(console_row(con, arch.name, kernel_only=True))
     infra = []
     if status != vm.OK:
         msg = {vm.HANG: 'guest hung: killed after %d s' % timeout,
@@ -201,7 +234,7 @@ def main(argv):
     setup_log = os.path.join(res, 'setup.log')
     log('mm-suite: results in %s' % res)
     rows, infra = [], []
-    meta = {'arches': [x.name for x in a.arches], 'started': stamp}
+    meta = {'arches': [x.name for x in a.arches], 'started': stamp, 'debug': a.debug}
     try:
         # Inputs first (cheap, and the user's mistake is the likelier one),
         # then the packages the builds need.

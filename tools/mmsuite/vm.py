@@ -21,7 +21,7 @@ _PANIC = re.compile(r'Kernel panic - not syncing|BUG: kernel NULL pointer|'
 
 
 def qemu_cmd(arch, kernel, initrd, results, mem_mb=2048, smp=2, append=''):
-    cmdline = 'console=%s panic=-1 oops=panic %s' % (arch.console, append)
+    cmdline = 'console=%s panic=-1 oops=panic printk.time=1 %s' % (arch.console, append)
     cmd = [arch.qemu, '-nodefaults', '-nographic', '-no-reboot',
            '-m', str(mem_mb), '-smp', str(smp)] + list(arch.qemu_args) + [
         '-kernel', kernel, '-initrd', initrd, '-append', cmdline.strip(),

@@ -23,7 +23,9 @@ import common  # noqa: E402
 import deps  # noqa: E402
 import kbuild  # noqa: E402
 import ktap  # noqa: E402
+import main  # noqa: E402
 import report  # noqa: E402
+import splat  # noqa: E402
 import vm  # noqa: E402
 
 
@@ -157,6 +159,48 @@ class KtapTest(unittest.TestCase):
         self.assertEqual(len(tops), 1)
         self.assertEqual(tops[0].status, ktap.PASS)
         self.assertEqual(len(tops[0].children), 1)
+
+
+class SplatTest(unittest.TestCase):
+    def test_real_warning_is_found_with_its_context(self):
+        new, known = splat.find(golden('x86_64-console-warning.log'), 'x86_64',
+                                kernel_only=True)
+        self.assertEqual(known, [])
+        self.assertEqual(len(new), 1)
+        self.assertIn('mm/memcontrol.c:1277', new[0].title)
+        self.assertIn('mem_cgroup_update_lru_size', new[0].text)
+
+    def test_program_output_is_not_a_kernel_splat(self):
+        text = golden('x86_64-console-warning.log')
+        new, _ = splat.find(text, 'x86_64', kernel_only=False)
+        # Without the timestamp rule the test program's line would count.
+        self.assertEqual(len(new), 2)
+
+    def test_known_uml_warning_is_reported_apart(self):
+        new, known = splat.find(golden('um-kunit-pass.log'), 'um')
+        self.assertEqual(new, [])
+        self.assertEqual(len(known), 1)
+        # The same text on another arch is not excused.
+        new, _ = splat.find(golden('um-kunit-pass.log'), 'x86_64')
+        self.assertEqual(len(new), 1)
+
+    def test_kinds_of_report(self):
+        for line in ('BUG: KASAN: slab-out-of-bounds in zap_pte_range+0x1/0x2',
+                     'WARNING: possible circular locking dependency detected',
+                     'kernel BUG at mm/page_table_check.c:120!',
+                     'BUG: Bad rss-counter state mm:0000 type:MM_ANONPAGES val:512',
+                     'BUG: sleeping function called from invalid context at mm/x.c:1',
+                     'Unable to handle kernel paging request at virtual address 0'):
+            new, _ = splat.find('[    2.000001] ' + line + '\n', 'arm64', kernel_only=True)
+            self.assertEqual([s.title for s in new], [line])
+        self.assertEqual(splat.find('[    1.0] ok 1 no WARNING here\n')[0], [])
+
+    def test_console_row_fails_the_run(self):
+        row = main.console_row(golden('x86_64-console-warning.log'), 'x86_64', True)
+        self.assertEqual(row.verdict, 'FAIL')
+        self.assertEqual(report.exit_code([row], []), 1)
+        row = main.console_row('[    1.000000] all quiet\n', 'x86_64', True)
+        self.assertEqual(row.verdict, 'PASS')
 
 
 class ReportTest(unittest.TestCase):

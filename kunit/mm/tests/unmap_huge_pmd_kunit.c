@@ -5,9 +5,11 @@
  *
  * Each case gets a real address space (kunit_vm_mmap()), faults a PMD THP
  * into a PMD-aligned anonymous range, marks it lazyfree with MADV_FREE as
- * userspace would, and then plays reclaim's part: it holds a reference
- * (reclaim's isolation reference) and the folio lock, takes the PMD lock
- * and calls the function under test.
+ * userspace would, and then plays reclaim's part: it isolates the folio
+ * from the LRU (as shrink_folio_list() only sees isolated folios; setting
+ * swap-backed on a folio still on the file LRU would corrupt the LRU size
+ * accounting), holds the folio lock, takes the PMD lock and calls the
+ * function under test.
  */
 
 #include <kunit/test.h>
@@ -18,10 +20,12 @@
 #include <linux/swap.h>
 #include <linux/uaccess.h>
 
+#include "../internal.h"
+
 struct uhp_fixture {
 	struct mm_struct *mm;
 	unsigned long addr;	/* PMD-aligned start of the THP */
-	struct folio *folio;	/* holds our reference while set */
+	struct folio *folio;	/* isolated by us while set */
 	bool locked;		/* we hold the folio lock */
 };
 
@@ -54,8 +58,9 @@ static void uhp_release(void *data)
 
 	if (fx->locked)
 		folio_unlock(fx->folio);
+	/* Drops the isolation reference, the only one the test holds. */
 	if (fx->folio)
-		folio_put(fx->folio);
+		folio_putback_lru(fx->folio);
 }
 
 static pmd_t *uhp_pmd(struct uhp_fixture *fx)
@@ -87,7 +92,9 @@ static int uhp_write(struct uhp_fixture *fx, unsigned long off)
 static int uhp_init(struct kunit *test)
 {
 	struct uhp_fixture *fx;
+	struct folio *folio;
 	unsigned long start;
+	bool isolated;
 	pmd_t pmd;
 
 	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
@@ -114,8 +121,12 @@ static int uhp_init(struct kunit *test)
 	/* MADV_FREE moves the folio through a per-CPU batch. */
 	lru_add_drain_all();
 
-	fx->folio = page_folio(pmd_page(uhp_read_pmd(fx)));
-	folio_get(fx->folio);
+	folio = page_folio(pmd_page(uhp_read_pmd(fx)));
+	folio_get(folio);
+	isolated = folio_isolate_lru(folio);
+	folio_put(folio);
+	KUNIT_ASSERT_TRUE_MSG(test, isolated, "THP is not on an LRU list");
+	fx->folio = folio;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, uhp_release, fx), 0);
 	folio_lock(fx->folio);
 	fx->locked = true;
@@ -180,7 +191,7 @@ static void unmap_huge_pmd_locked_lazyfree(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, get_mm_counter(fx->mm, MM_ANONPAGES),
 				rss - HPAGE_PMD_NR);
 		KUNIT_EXPECT_FALSE(test, folio_mapped(fx->folio));
-		/* Only our reference is left: dropping it frees the folio. */
+		/* Only the isolation reference is left: putback frees it. */
 		KUNIT_EXPECT_EQ(test, folio_ref_count(fx->folio), 1);
 	} else {
 		KUNIT_EXPECT_TRUE(test, pmd_trans_huge(uhp_read_pmd(fx)));
