@@ -228,3 +228,9 @@ def git_describe(tree):
     r = subprocess.run(['git', '-C', tree, 'log', '-1', '--format=%h %s'],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return r.stdout.strip()
+
+
+def git_head(tree):
+    r = subprocess.run(['git', '-C', tree, 'rev-parse', 'HEAD'],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return r.stdout.strip()

@@ -6,6 +6,7 @@ Called by run_tests.sh; see README.md for the user-facing description.
 
 import argparse
 import datetime
+import fnmatch
 import hashlib
 import os
 import shutil
@@ -65,6 +66,12 @@ def parse_args(argv):
     p.add_argument('--debug', action='store_true',
                    help='build debug kernels (configs/debug*.config: KASAN, lockdep, '
                    'DEBUG_VM, ...) in their own build directories; any splat fails the run')
+    p.add_argument('--repeat', type=int, default=1, metavar='N',
+                   help='boot (UML: run KUnit) N times; a case that both passes and fails '
+                   'is reported FLAKY and fails the run')
+    p.add_argument('--only', metavar='SUITE[.CASE]',
+                   help='run only matching suites (KUnit suite names, kselftest program '
+                   'names; shell globs) and report only matching cases')
     p.add_argument('--prepare-only', action='store_true',
                    help='set up the tree (and packages) and stop')
     a = p.parse_args(argv)
@@ -73,6 +80,8 @@ def parse_args(argv):
     if bad or not names:
         p.error('unknown --arch %s (choose from %s or all)' % (','.join(bad), ', '.join(arches.ARCHES)))
     a.arches = [arches.ARCHES[n] for n in names]
+    if a.repeat < 1:
+        p.error('--repeat must be at least 1')
     if a.apply_series and not a.kernel_src:
         p.error('--apply-series needs --kernel-src')
     return a
@@ -136,18 +145,64 @@ def run_um(a, tree, cache, res):
     bdir = build_dir(a, arch)
     logf = os.path.join(res, 'um-build.log')
     kbuild.build_kernel(tree, arch, cache, bdir, logf, a.jobs, extra_configs(a, arch))
-    log('um: running KUnit')
-    t0 = time.monotonic()
-    raw = os.path.join(res, 'um-kunit.log')
-    cmd = kbuild.kunit_cmd(tree, arch, bdir, 'exec', a.jobs) + ['--raw_output=all',
-                                                               '--timeout', '300']
-    run(cmd, cwd=tree, logfile=raw, check=False, quiet=True)
-    secs = time.monotonic() - t0
-    with open(raw, errors='replace') as f:
-        text = f.read()
-    rows = report.rows_from_ktap(text, 'um', 'kunit', expected_suites('um'), secs)
-    rows.append(console_row(text, 'um', kernel_only=False))
-    return rows
+    runs = []
+    for i in range(a.repeat):
+        log('um: running KUnit' + (' (run %d of %d)' % (i + 1, a.repeat) if a.repeat > 1 else ''))
+        t0 = time.monotonic()
+        raw = os.path.join(res, 'um-kunit%s.log' % run_suffix(a, i))
+        cmd = kbuild.kunit_cmd(tree, arch, bdir, 'exec', a.jobs) + ['--raw_output=all',
+                                                                   '--timeout', '300']
+        if a.only:
+            cmd.append(kunit_glob(a.only))
+        run(cmd, cwd=tree, logfile=raw, check=False, quiet=True)
+        secs = time.monotonic() - t0
+        with open(raw, errors='replace') as f:
+            text = f.read()
+        rows = report.rows_from_ktap(text, 'um', 'kunit',
+                                     selected(a, expected_suites('um')), secs)
+        rows.append(console_row(text, 'um', kernel_only=False))
+        runs.append(rows)
+    return report.merge_runs(runs), []
+
+
+def run_suffix(a, i):
+    return '.%d' % (i + 1) if a.repeat > 1 else ''
+
+
+def kunit_glob(only):
+    """kunit.py's filter glob (suite[.case]) for --only."""
+    return only
+
+
+def selected(a, names):
+    """Suite names that --only can match (all without --only)."""
+    if not a.only:
+        return list(names)
+    suite = a.only.split('.', 1)[0]
+    return [n for n in names if fnmatch.fnmatchcase(n, suite)]
+
+
+def filter_rows(a, rows):
+    """With --only SUITE.CASE, keep only the matching cases of each row."""
+    if not a.only or '.' not in a.only:
+        return rows
+    out = []
+    for r in rows:
+        if r.kind in ('infra', 'console') or r.error:
+            out.append(r)
+            continue
+        cases = [c for c in r.cases if fnmatch.fnmatchcase(c['name'], a.only) or
+                 fnmatch.fnmatchcase(c['name'], a.only + '.*')]
+        if not cases:
+            continue
+        counts = {ktap.PASS: 0, ktap.FAIL: 0, ktap.SKIP: 0, ktap.ERROR: 0}
+        for c in cases:
+            counts[c['status']] += 1
+        out.append(report.Row(r.suite, r.arch, r.kind, counts, cases, r.seconds))
+    if not any(r.kind not in ('infra', 'console') for r in out):
+        out.append(report.Row(a.only, rows[0].arch if rows else '?', 'kunit',
+                              error='no test case matches --only %s' % a.only))
+    return out
 
 
 def run_qemu_arch(a, arch, tree, cache, res):
@@ -171,18 +226,34 @@ def run_qemu_arch(a, arch, tree, cache, res):
         if a.debug:
             wanted = [(n, t * DEBUG_SLOWDOWN, args) for n, t, args in wanted]
         tests = tests + [t for t in wanted if t[0] in built]
+    keep = set(selected(a, [n for n, _, _ in tests]))
+    tests = [t for t in tests if t[0] in keep]
     initrd = os.path.join(gdir, 'initramfs.cpio')
     kbuild.write_initramfs(initrd, progs, tests)
 
     boot_allowance = BOOT_ALLOWANCE[arch.name] * (DEBUG_SLOWDOWN if a.debug else 1)
     timeout = a.vm_timeout or boot_allowance + sum(t for _, t, _ in tests)
-    console = os.path.join(res, arch.name + '-console.log')
-    results = os.path.join(res, arch.name + '-kselftest.ktap')
-    log('%s: booting %s in QEMU (TCG), timeout %d s' % (
-        arch.name, kbuild.kernel_release(bdir), timeout))
+    append = 'kunit.filter_glob=%s' % kunit_glob(a.only) if a.only else ''
+    if a.no_kunit:
+        append = 'kunit.enable=0'
+    runs, infra = [], []
+    for i in range(a.repeat):
+        rows, bad = boot_once(a, arch, bdir, initrd, tests, ours, res, timeout, append,
+                              run_suffix(a, i), '' if a.repeat == 1 else
+                              ' (run %d of %d)' % (i + 1, a.repeat))
+        runs.append(rows)
+        infra += bad
+    return report.merge_runs(runs), infra
+
+
+def boot_once(a, arch, bdir, initrd, tests, ours, res, timeout, append, suffix, what):
+    console = os.path.join(res, '%s-console%s.log' % (arch.name, suffix))
+    results = os.path.join(res, '%s-kselftest%s.ktap' % (arch.name, suffix))
+    log('%s: booting %s in QEMU (TCG), timeout %d s%s' % (
+        arch.name, kbuild.kernel_release(bdir), timeout, what))
     info = {}
     status, secs = vm.boot(arch, os.path.join(bdir, arch.kernel_image), initrd,
-                           console, results, timeout, info=info)
+                           console, results, timeout, info=info, append=append)
     log('%s: guest finished: %s after %.0f s' % (arch.name, status, secs))
     with open(console, errors='replace') as f:
         con = f.read()
@@ -192,7 +263,8 @@ def run_qemu_arch(a, arch, tree, cache, res):
         kunit_text = con.split('mmsuite-init:', 1)[0]
         # Time: boot plus KUnit, until our init first spoke.
         rows += report.rows_from_ktap(kunit_text, arch.name, 'kunit',
-                                      expected_suites(arch.name), info.get('init_at'))
+                                      selected(a, expected_suites(arch.name)),
+                                      info.get('init_at'))
     ktext = ''
     if os.path.exists(results):
         with open(results, errors='replace') as f:
@@ -214,6 +286,18 @@ def run_qemu_arch(a, arch, tree, cache, res):
                                error='%s (console: %s)' % (msg, console)))
         infra.append(EXIT_VM)
     return rows, infra
+
+
+def patchset_hash(a):
+    """KCIDB's patchset hash of the applied series: sha256 over the
+    newline-terminated sha256 of each patch, in order; '' for none."""
+    if a.no_series or (a.kernel_src and not a.apply_series):
+        return ''
+    h = hashlib.sha256()
+    for p in base.read_series(a.series):
+        with open(p, 'rb') as f:
+            h.update((hashlib.sha256(f.read()).hexdigest() + '\n').encode())
+    return h.hexdigest()
 
 
 def prune_results(parent, keep=20):
@@ -251,7 +335,9 @@ def main(argv):
             pkgs.update(x.packages)
         deps.ensure(pkgs, install=not a.no_install, logfile=setup_log)
         meta.update({'tree': tree, 'base_commit': base_id,
-                     'head': kbuild.git_describe(tree)})
+                     'head': kbuild.git_describe(tree),
+                     'head_commit': kbuild.git_head(tree),
+                     'patchset_hash': patchset_hash(a)})
         log('tree: %s (%s)' % (tree, meta['head']))
         if a.prepare_only:
             return 0
@@ -266,10 +352,12 @@ def main(argv):
             if arch.name == 'um':
                 if a.no_kunit:
                     continue
-                rows += run_um(a, tree, cache, res)
+                r, i = run_um(a, tree, cache, res)
+                rows += filter_rows(a, r)
+                infra += i
             else:
                 r, i = run_qemu_arch(a, arch, tree, cache, res)
-                rows += r
+                rows += filter_rows(a, r)
                 infra += i
         except SuiteError as e:
             log('error: ' + e.msg)
@@ -280,11 +368,7 @@ def main(argv):
 
     prune_results(os.path.dirname(res) if not a.results_dir else None)
     code = report.exit_code(rows, infra)
-    text = report.table(rows)
-    with open(os.path.join(res, 'summary.txt'), 'w') as f:
-        f.write(text + '\n')
-    report.write_json(os.path.join(res, 'summary.json'), rows, meta, code)
-    report.write_junit(os.path.join(res, 'junit.xml'), rows)
+    text = report.write_all(res, rows, meta, code)
     print(text)
     print('\nverdict: %s (exit %d: %s); results: %s'
           % ('PASS' if code == 0 else 'FAIL' if code == 1 else 'ERROR', code,

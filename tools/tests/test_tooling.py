@@ -236,6 +236,118 @@ class ReportTest(unittest.TestCase):
         self.assertIn('FAIL', report.table(rows))
 
 
+def _row(suite, arch, statuses, kind='kselftest'):
+    """A row with cases c0, c1, ... of the given statuses."""
+    counts = {ktap.PASS: 0, ktap.FAIL: 0, ktap.SKIP: 0, ktap.ERROR: 0}
+    cases = []
+    for i, st in enumerate(statuses):
+        counts[st] += 1
+        cases.append({'name': '%s.c%d' % (suite, i), 'status': st,
+                      'detail': 'why %d' % i if st == ktap.FAIL else ''})
+    return report.Row(suite, arch, kind, counts, cases, 1.0)
+
+
+class RepeatAndReportsTest(unittest.TestCase):
+    def test_mixed_results_are_flaky_and_fail(self):
+        P, F = ktap.PASS, ktap.FAIL
+        runs = [[_row('t', 'x86_64', [P, P, F])], [_row('t', 'x86_64', [P, F, F])],
+                [_row('t', 'x86_64', [P, P, F])]]
+        [r] = report.merge_runs(runs)
+        self.assertEqual(r.flaky, ['t.c1'])
+        self.assertEqual(r.counts[P], 1)
+        self.assertEqual(r.counts[F], 2)
+        self.assertIn('passed in 2 of 3 runs', r.cases[1]['detail'])
+        self.assertEqual(r.verdict, 'FAIL')
+        self.assertIn('FLAKY: t.c1', report.table([r]))
+        # The same failure every time is a failure, not a flake.
+        self.assertNotIn('t.c2', r.flaky)
+
+    def test_stable_runs_merge_to_one_pass(self):
+        P = ktap.PASS
+        [r] = report.merge_runs([[_row('t', 'um', [P, P])]] * 4)
+        self.assertEqual((r.verdict, r.flaky, r.runs), ('PASS', [], 4))
+
+    def test_suite_missing_from_one_run_is_an_error(self):
+        P = ktap.PASS
+        gone = report.Row('t', 'um', 'kunit', error='suite t reported no results')
+        [r] = report.merge_runs([[_row('t', 'um', [P], 'kunit')], [gone]])
+        self.assertEqual(r.verdict, 'ERROR')
+        self.assertIn('run 2', r.error)
+
+    def test_markdown_has_one_column_per_arch(self):
+        P, F = ktap.PASS, ktap.FAIL
+        rows = [_row('madv_free_thp', 'x86_64', [P, P]), _row('madv_free_thp', 'arm64', [P, F])]
+        md = report.markdown(rows, {'head': 'abc subject', 'base_commit': '0' * 40})
+        self.assertIn('| suite | x86_64 | arm64 |', md)
+        self.assertIn('| madv_free_thp | 2/2 pass | **FAIL** 1/2 pass |', md)
+        self.assertIn('- arm64: madv_free_thp.c1', md)
+
+    def test_kcidb_follows_the_v4_schema(self):
+        P, F, S = ktap.PASS, ktap.FAIL, ktap.SKIP
+        rows = [_row('mm_folio_pte_batch', 'um', [P, S], 'kunit'),
+                _row('madv_free_thp', 'x86_64', [P, F]),
+                report.Row('build', 'arm64', 'infra', error='arm64: kernel build failed')]
+        doc = report.kcidb(rows, {'started': '20261122-140000', 'head_commit': 'a' * 40,
+                                  'patchset_hash': 'b' * 64})
+        self.assertEqual(doc['version'], {'major': 4, 'minor': 3})
+        self.assertEqual(doc['checkouts'][0]['git_commit_hash'], 'a' * 40)
+        builds = {b['architecture']: b for b in doc['builds']}
+        self.assertFalse(builds['arm64']['valid'])
+        self.assertTrue(builds['x86_64']['valid'])
+        allowed = {'checkouts': {'id', 'origin', 'tree_name', 'valid', 'comment',
+                                 'git_commit_hash', 'patchset_hash'},
+                   'builds': {'id', 'origin', 'checkout_id', 'architecture', 'valid',
+                              'config_name'},
+                   'tests': {'id', 'origin', 'build_id', 'path', 'status', 'log_excerpt'}}
+        ids = set()
+        for kind, keys in allowed.items():
+            for obj in doc[kind]:
+                self.assertLessEqual(set(obj), keys)
+                self.assertRegex(obj['id'], r'^mmsuite:.+')
+                self.assertNotIn(obj['id'], ids)
+                ids.add(obj['id'])
+        for t in doc['tests']:
+            self.assertIn(t['status'], ('FAIL', 'ERROR', 'MISS', 'PASS', 'DONE', 'SKIP'))
+            self.assertIn(t['build_id'], {b['id'] for b in doc['builds']})
+            self.assertRegex(t['path'], r'^[A-Za-z0-9_.-]+$')
+        self.assertEqual(sorted(t['status'] for t in doc['tests']),
+                         ['FAIL', 'PASS', 'PASS', 'SKIP'])
+
+    def test_write_all_writes_every_report(self):
+        d = tempfile.mkdtemp()
+        try:
+            report.write_all(d, [_row('t', 'um', [ktap.PASS])], {'started': 'x'}, 0)
+            self.assertEqual(sorted(os.listdir(d)), ['junit.xml', 'kcidb.json', 'summary.json',
+                                                     'summary.md', 'summary.txt'])
+        finally:
+            shutil.rmtree(d)
+
+
+class OnlyTest(unittest.TestCase):
+    def args(self, *extra):
+        return main.parse_args(['--arch', 'x86_64'] + list(extra))
+
+    def test_only_selects_suites_and_cases(self):
+        a = self.args('--only', 'madv_free_thp.c1')
+        self.assertEqual(main.selected(a, ['madv_free_thp', 'mm_folio_pte_batch']),
+                         ['madv_free_thp'])
+        rows = main.filter_rows(a, [_row('madv_free_thp', 'x86_64',
+                                         [ktap.PASS, ktap.FAIL, ktap.PASS])])
+        self.assertEqual([c['name'] for c in rows[0].cases], ['madv_free_thp.c1'])
+        self.assertEqual(rows[0].verdict, 'FAIL')
+
+    def test_only_matching_nothing_is_an_error(self):
+        a = self.args('--only', 'madv_free_thp.nosuch')
+        rows = main.filter_rows(a, [_row('madv_free_thp', 'x86_64', [ktap.PASS])])
+        self.assertEqual(report.exit_code(rows, []), 1)
+        self.assertIn('no test case matches', rows[-1].error)
+
+    def test_repeat_must_be_positive(self):
+        with self.assertRaises(SystemExit):
+            with mock.patch('sys.stderr'):
+                self.args('--repeat', '0')
+
+
 FAKE_QEMU = r'''#!/bin/sh
 # Fake QEMU for the watchdog tests: behaviour chosen by $FAKE_QEMU_MODE.
 res=
