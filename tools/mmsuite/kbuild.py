@@ -40,8 +40,8 @@ def tree_kunitconfig(tree, arch, build_dir, extra_configs=()):
 
     KUnit test options whose Kconfig symbol the tree does not define (a
     tree without the series, an older commit while bisecting) are left
-    out, so the kernel still builds; their suites then show up as
-    missing in the results. Any other missing option stays an error.
+    out, so the kernel still builds; their suites are then reported as
+    skipped, naming the symbol. Any other missing option stays an error.
     """
     lines = []
     for frag in list(arch.kunitconfigs) + list(extra_configs):
@@ -58,7 +58,7 @@ def tree_kunitconfig(tree, arch, build_dir, extra_configs=()):
         else:
             out.append(ln)
     if absent:
-        log('%s: this tree has no %s; those KUnit suites will be missing'
+        log('%s: this tree has no %s; those KUnit suites are reported as skipped'
             % (arch.name, ', '.join(sorted(absent))))
     os.makedirs(build_dir, exist_ok=True)
     path = os.path.join(build_dir, 'mm-suite.kunitconfig')

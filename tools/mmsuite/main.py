@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import arches  # noqa: E402
 import base  # noqa: E402
 import deps  # noqa: E402
+import gate  # noqa: E402
 import kbuild  # noqa: E402
 import ktap  # noqa: E402
 import report  # noqa: E402
@@ -72,6 +73,14 @@ def parse_args(argv):
     p.add_argument('--only', metavar='SUITE[.CASE]',
                    help='run only matching suites (KUnit suite names, kselftest program '
                    'names; shell globs) and report only matching cases')
+    p.add_argument('--gate', metavar='SERIES',
+                   help='gate a series: a patch directory (series file or *.patch), an mbox, '
+                   'or a git range A..B of the tree; runs the suite before and after it and '
+                   'reports only what changed; exit 0 when nothing regressed')
+    p.add_argument('--peer', action='store_true',
+                   help='peer-suite mode: the upstream mm selftests (and ours) on the pinned '
+                   'base and on the patched tree; reports tests that pass on base and fail '
+                   'patched (implies --upstream-mm)')
     p.add_argument('--prepare-only', action='store_true',
                    help='set up the tree (and packages) and stop')
     a = p.parse_args(argv)
@@ -80,6 +89,12 @@ def parse_args(argv):
     if bad or not names:
         p.error('unknown --arch %s (choose from %s or all)' % (','.join(bad), ', '.join(arches.ARCHES)))
     a.arches = [arches.ARCHES[n] for n in names]
+    if a.gate and a.peer:
+        p.error('--gate and --peer are separate modes')
+    if a.peer:
+        if a.kernel_src or a.no_series:
+            p.error('--peer compares the pinned base with the series; no --kernel-src/--no-series')
+        a.upstream_mm = True
     if a.repeat < 1:
         p.error('--repeat must be at least 1')
     if a.apply_series and not a.kernel_src:
@@ -112,13 +127,30 @@ def prepare_tree(a, cache, logfile):
 
 
 def expected_suites(arch):
+    """[(suite, Kconfig symbol)] from kunit/suites for arch."""
     out = []
     with open(os.path.join(REPO, 'kunit', 'suites')) as f:
         for ln in f:
             ln = ln.split('#', 1)[0].split()
-            if ln and arch in ln[1:]:
-                out.append(ln[0])
+            if ln and arch in ln[2:]:
+                out.append((ln[0], ln[1]))
     return out
+
+
+def kunit_expectations(a, arch, bdir):
+    """(suites that must report, skip rows for suites this tree lacks)."""
+    want, absent = [], []
+    for suite, sym in expected_suites(arch):
+        if not selected(a, [suite]):
+            continue
+        if kbuild.config_has(bdir, 'CONFIG_' + sym):
+            want.append(suite)
+        else:
+            why = 'this tree does not define CONFIG_%s' % sym
+            absent.append(report.Row(suite, arch, 'kunit',
+                                     {ktap.PASS: 0, ktap.FAIL: 0, ktap.SKIP: 1, ktap.ERROR: 0},
+                                     [{'name': suite, 'status': ktap.SKIP, 'detail': why}]))
+    return want, absent
 
 
 def build_dir(a, arch):
@@ -158,8 +190,8 @@ def run_um(a, tree, cache, res):
         secs = time.monotonic() - t0
         with open(raw, errors='replace') as f:
             text = f.read()
-        rows = report.rows_from_ktap(text, 'um', 'kunit',
-                                     selected(a, expected_suites('um')), secs)
+        want, absent = kunit_expectations(a, 'um', bdir)
+        rows = report.rows_from_ktap(text, 'um', 'kunit', want, secs) + absent
         rows.append(console_row(text, 'um', kernel_only=False))
         runs.append(rows)
     return report.merge_runs(runs), []
@@ -262,9 +294,9 @@ def boot_once(a, arch, bdir, initrd, tests, ours, res, timeout, append, suffix, 
         # KUnit ran at boot, before init: its KTAP is on the console.
         kunit_text = con.split('mmsuite-init:', 1)[0]
         # Time: boot plus KUnit, until our init first spoke.
-        rows += report.rows_from_ktap(kunit_text, arch.name, 'kunit',
-                                      selected(a, expected_suites(arch.name)),
-                                      info.get('init_at'))
+        want, absent = kunit_expectations(a, arch.name, bdir)
+        rows += report.rows_from_ktap(kunit_text, arch.name, 'kunit', want,
+                                      info.get('init_at')) + absent
     ktext = ''
     if os.path.exists(results):
         with open(results, errors='replace') as f:
@@ -300,6 +332,82 @@ def patchset_hash(a):
     return h.hexdigest()
 
 
+def run_suite(a, tree, cache, res):
+    """Build and run every arch on the tree as it is checked out."""
+    rows, infra = [], []
+    for arch in a.arches:
+        t0 = time.monotonic()
+        try:
+            if arch.name == 'um':
+                if a.no_kunit:
+                    continue
+                r, i = run_um(a, tree, cache, res)
+                rows += filter_rows(a, r)
+                infra += i
+            else:
+                r, i = run_qemu_arch(a, arch, tree, cache, res)
+                rows += filter_rows(a, r)
+                infra += i
+        except SuiteError as e:
+            log('error: ' + e.msg)
+            rows.append(report.Row('build', arch.name, 'infra',
+                                   seconds=time.monotonic() - t0, error=e.msg.splitlines()[0]))
+            infra.append(e.code)
+        log('%s: done in %.0f s' % (arch.name, time.monotonic() - t0))
+
+    return rows, infra
+
+
+def run_gate(a, tree, cache, res, meta):
+    """--gate / --peer: the suite before and after, and what changed."""
+    setup_log = os.path.join(res, 'setup.log')
+    try:
+        gate.require_clean(tree)
+        restore = gate.current_ref(tree)
+        head = kbuild.git_head(tree)
+        if a.peer:
+            before = base.git(tree, 'rev-parse', base.BASE_TAG + '^{commit}').stdout.strip()
+            after = head
+        elif gate.is_range(a.gate):
+            before, after = gate.resolve_range(tree, a.gate)
+        else:
+            before = head
+            after = gate.make_candidate(tree, before, gate.patches_of(a.gate), setup_log)
+    except SuiteError as e:
+        log('error: ' + e.msg)
+        report.write_json(os.path.join(res, 'summary.json'), [], meta, e.code)
+        return e.code
+    sides = {}
+    try:
+        for label, ref in (('before', before), ('after', after)):
+            gate.checkout(tree, ref)
+            sub = report.ensure_dir(os.path.join(res, label))
+            m = dict(meta, head=kbuild.git_describe(tree), head_commit=ref, side=label)
+            log('gate: === %s: %s' % (label, m['head']))
+            rows, infra = run_suite(a, tree, cache, sub)
+            code = report.exit_code(rows, infra)
+            report.write_all(sub, rows, m, code)
+            sides[label] = (rows, infra, m['head'])
+            log('gate: %s: exit %d (%s)' % (label, code, EXIT_NAMES.get(code, '?')))
+    finally:
+        gate.checkout(tree, restore)
+    diff = gate.compare(sides['before'][0], sides['after'][0])
+    if gate.failed(diff):
+        code = 1
+    else:
+        infra = sides['before'][1] + sides['after'][1]
+        code = infra[0] if infra else 0
+    gmeta = dict(meta, before=sides['before'][2], after=sides['after'][2],
+                 mode='peer' if a.peer else 'gate')
+    gate.write(res, diff, gmeta, code)
+    print('before: %s\nafter:  %s\n' % (gmeta['before'], gmeta['after']))
+    print(gate.text(diff))
+    print('\ngate: %s (exit %d: %s); per-side reports in %s/{before,after}; diff: %s'
+          % ('REGRESSED' if code == 1 else 'OK' if code == 0 else 'ERROR', code,
+             EXIT_NAMES.get(code, '?'), res, os.path.join(res, 'gate.txt')))
+    return code
+
+
 def prune_results(parent, keep=20):
     """Keep the newest runs in the default results directory."""
     if not parent or not os.path.isdir(parent):
@@ -317,7 +425,6 @@ def main(argv):
     report.ensure_dir(res)
     setup_log = os.path.join(res, 'setup.log')
     log('mm-suite: results in %s' % res)
-    rows, infra = [], []
     meta = {'arches': [x.name for x in a.arches], 'started': stamp, 'debug': a.debug}
     try:
         # Inputs first (cheap, and the user's mistake is the likelier one),
@@ -346,26 +453,11 @@ def main(argv):
         report.write_json(os.path.join(res, 'summary.json'), [], meta, e.code)
         return e.code
 
-    for arch in a.arches:
-        t0 = time.monotonic()
-        try:
-            if arch.name == 'um':
-                if a.no_kunit:
-                    continue
-                r, i = run_um(a, tree, cache, res)
-                rows += filter_rows(a, r)
-                infra += i
-            else:
-                r, i = run_qemu_arch(a, arch, tree, cache, res)
-                rows += filter_rows(a, r)
-                infra += i
-        except SuiteError as e:
-            log('error: ' + e.msg)
-            rows.append(report.Row('build', arch.name, 'infra',
-                                   seconds=time.monotonic() - t0, error=e.msg.splitlines()[0]))
-            infra.append(e.code)
-        log('%s: done in %.0f s' % (arch.name, time.monotonic() - t0))
-
+    if a.gate or a.peer:
+        code = run_gate(a, tree, cache, res, meta)
+        prune_results(os.path.dirname(res) if not a.results_dir else None)
+        return code
+    rows, infra = run_suite(a, tree, cache, res)
     prune_results(os.path.dirname(res) if not a.results_dir else None)
     code = report.exit_code(rows, infra)
     text = report.write_all(res, rows, meta, code)

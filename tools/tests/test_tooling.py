@@ -21,6 +21,7 @@ import arches  # noqa: E402
 import base  # noqa: E402
 import common  # noqa: E402
 import deps  # noqa: E402
+import gate  # noqa: E402
 import kbuild  # noqa: E402
 import ktap  # noqa: E402
 import main  # noqa: E402
@@ -346,6 +347,113 @@ class OnlyTest(unittest.TestCase):
         with self.assertRaises(SystemExit):
             with mock.patch('sys.stderr'):
                 self.args('--repeat', '0')
+
+
+class GateTest(unittest.TestCase):
+    def test_compare_reports_only_changes(self):
+        P, F, S = ktap.PASS, ktap.FAIL, ktap.SKIP
+        before = [_row('t', 'x86_64', [P, F, P, P, P]), _row('gone', 'x86_64', [P])]
+        after = [_row('t', 'x86_64', [F, P, S, P, P, P])]
+        after[0].seconds = 30.0
+        d = gate.compare(before, after)
+        self.assertEqual([x['name'] for x in d['regressions']], ['t.c0'])
+        self.assertEqual([x['name'] for x in d['fixes']], ['t.c1'])
+        self.assertEqual([x['name'] for x in d['new_skips']], ['t.c2'])
+        self.assertEqual([x['name'] for x in d['new_tests']], ['t.c5'])
+        self.assertEqual([x['name'] for x in d['gone']], ['gone.c0'])
+        self.assertEqual([x['name'] for x in d['timing']], ['t'])
+        self.assertTrue(gate.failed(d))
+        self.assertIn('New failures (1):', gate.text(d))
+        self.assertIn('| regressions | x86_64 | t.c0 | pass | fail |', gate.markdown(d, {}))
+
+    def test_same_results_pass_the_gate(self):
+        P, F = ktap.PASS, ktap.FAIL
+        # A failure that was there before is not the series' doing.
+        d = gate.compare([_row('t', 'um', [P, F])], [_row('t', 'um', [P, F])])
+        self.assertFalse(gate.failed(d))
+        self.assertIn('No change', gate.text(d))
+
+    def test_build_failure_after_is_a_regression(self):
+        before = [_row('madv_free_thp', 'x86_64', [ktap.PASS])]
+        after = [report.Row('build', 'x86_64', 'infra', error='x86_64: kernel build failed')]
+        d = gate.compare(before, after)
+        self.assertEqual([x['name'] for x in d['regressions']], ['build'])
+        self.assertTrue(gate.failed(d))
+
+    def git(self, *args):
+        subprocess.run(['git', '-C', self.d] + list(args), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def setUp(self):
+        self.d = tempfile.mkdtemp()
+        self.git('init', '-q', '-b', 'main')
+        self.git('config', 'user.email', 't@example.invalid')
+        self.git('config', 'user.name', 't')
+        with open(os.path.join(self.d, 'f'), 'w') as f:
+            f.write('one\n')
+        self.git('add', 'f')
+        self.git('commit', '-q', '-m', 'one')
+
+    def tearDown(self):
+        shutil.rmtree(self.d)
+
+    def test_candidate_from_patches_and_range(self):
+        with open(os.path.join(self.d, 'f'), 'w') as f:
+            f.write('two\n')
+        self.git('commit', '-q', '-am', 'two')
+        pdir = os.path.join(self.d, 'p')
+        os.mkdir(pdir)
+        self.git('format-patch', '-q', '-o', pdir, 'HEAD~1')
+        self.git('reset', '-q', '--hard', 'HEAD~1')
+        first = kbuild.git_head(self.d)
+        after = gate.make_candidate(self.d, first, gate.patches_of(pdir), os.devnull)
+        self.assertNotEqual(after, first)
+        self.assertEqual(gate.resolve_range(self.d, first + '..' + after), [first, after])
+        with self.assertRaises(common.SuiteError) as e:
+            gate.resolve_range(self.d, first + '..nosuchref')
+        self.assertEqual(e.exception.code, common.EXIT_USAGE)
+
+    def test_patch_that_does_not_apply(self):
+        bad = os.path.join(self.d, 'bad.patch')
+        with open(bad, 'w') as f:
+            f.write('From 0 Mon Sep 17 00:00:00 2001\nFrom: x <x@example.invalid>\n'
+                    'Subject: [PATCH] x\n\n---\n f | 1 +\n\n--- a/f\n+++ b/f\n'
+                    '@@ -1 +1,2 @@\n nothere\n+x\n')
+        with self.assertRaises(common.SuiteError) as e:
+            gate.make_candidate(self.d, kbuild.git_head(self.d), [bad], os.devnull)
+        self.assertEqual(e.exception.code, common.EXIT_PATCH)
+
+    def test_dirty_tree_is_refused(self):
+        with open(os.path.join(self.d, 'f'), 'w') as f:
+            f.write('dirty\n')
+        with self.assertRaises(common.SuiteError):
+            gate.require_clean(self.d)
+
+
+class BisectStepTest(unittest.TestCase):
+    def setUp(self):
+        import importlib.machinery
+        import importlib.util
+        path = os.path.join(REPO, 'tools', 'bisect-step')
+        loader = importlib.machinery.SourceFileLoader('bisect_step', path)
+        spec = importlib.util.spec_from_loader('bisect_step', loader)
+        self.m = importlib.util.module_from_spec(spec)
+        loader.exec_module(self.m)
+
+    def test_exit_codes_for_git_bisect(self):
+        v = self.m.verdict
+        ok = {'rows': [{'kind': 'kselftest', 'verdict': 'PASS'}]}
+        self.assertEqual(v(0, ok)[0], 0)
+        self.assertEqual(v(1, ok)[0], 1)
+        for code in (common.EXIT_BUILD, common.EXIT_CONFIG, common.EXIT_VM):
+            self.assertEqual(v(code, None)[0], 125)
+        for code in (common.EXIT_USAGE, common.EXIT_MISSING_DEPS, common.EXIT_NOT_KERNEL):
+            self.assertEqual(v(code, None)[0], 128)
+
+    def test_tests_absent_at_this_commit_are_untestable(self):
+        absent = {'rows': [{'kind': 'kunit', 'verdict': 'SKIP'},
+                           {'kind': 'console', 'verdict': 'PASS'}]}
+        self.assertEqual(self.m.verdict(0, absent)[0], 125)
 
 
 FAKE_QEMU = r'''#!/bin/sh
