@@ -5,7 +5,12 @@
 #   2. the runner's unit tests: parsers on golden logs, exit codes, bad input
 #   3. the series: applies with git am, test sources match it, checkpatch --strict
 #   4. the real suite on UML and x86_64 (KUnit + kselftests in the VM)
-# Exit 0 only if all four pass. Times of each step are printed.
+#   5. every patch of the series builds on its own, without warnings
+#      (x86_64; commits verified before are skipped by id)
+#   6. the modes end to end on x86_64 (cheap once step 4 has built):
+#      --gate with a comment-only series must report no change and exit 0;
+#      tools/bisect-step on the patched tree must say "good" (exit 0)
+# Exit 0 only if all of them pass. Times of each step are printed.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 2
@@ -27,5 +32,9 @@ step setup ./run_tests.sh --arch "${MMSUITE_CHECK_ARCH:-um,x86_64}" --prepare-on
 step unit python3 -m unittest discover -s tools/tests -t . -v
 step series python3 tools/series.py check
 step suite ./run_tests.sh --arch "${MMSUITE_CHECK_ARCH:-um,x86_64}"
+step build-each python3 tools/series.py build-each
+step gate ./run_tests.sh --arch x86_64 --no-kunit --gate tools/tests/gate-noop
+tree=$(python3 tools/mmsuite/base.py --print-tree)
+step bisect-step sh -c "cd '$tree' && '$here/tools/bisect-step' --arch x86_64 --only madv_free_thp"
 echo "=== check: overall exit $rc"
 exit "$rc"

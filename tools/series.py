@@ -12,6 +12,11 @@ tag mm-suite-base, see README.md). Two commands:
                                 cached base tree), fail if a repo copy differs
                                 from what the series produces, and run
                                 scripts/checkpatch.pl --strict on every patch
+  tools/series.py build-each    build the x86_64 kernel at every commit of
+                                the applied series (a separate worktree and
+                                build directory, ccache); fail on a build
+                                error or a compiler warning. Commits already
+                                verified are remembered by id and skipped.
 
 Mirrored sources (repo path <-> tree path):
   kselftests/<name>.c        <-> tools/testing/selftests/mm/<name>.c
@@ -25,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mmsuite'))
 
@@ -170,8 +176,82 @@ def cmd_check(tree):
     return 1 if failed else 0
 
 
+def cmd_build_each(tree):
+    """Every patch builds: x86_64, the suite's own .config, one commit at
+    a time in a worktree so the main tree's files (and its incremental
+    build) are not touched."""
+    import kbuild
+    cache = cache_dir()
+    if tree is None:
+        tree = base.base_tree(cache)
+    seed = os.path.join(cache, 'build', 'kunit-x86_64', '.config')
+    bdir = os.path.join(cache, 'build', 'each-x86_64')
+    wt = os.path.join(cache, 'src', 'each-worktree')
+    commits = base.git(tree, 'rev-list', '--reverse',
+                       '%s..%s' % (base.BASE_TAG, base.BRANCH)).stdout.split()
+    if not commits:
+        print('build-each: no commits between %s and %s' % (base.BASE_TAG, base.BRANCH))
+        return 6
+    os.makedirs(bdir, exist_ok=True)
+    verified_path = os.path.join(bdir, 'verified')
+    verified = set()
+    if os.path.exists(verified_path):
+        with open(verified_path) as f:
+            verified = set(f.read().split())
+    todo = [c for c in commits if c not in verified]
+    if not todo:
+        print('build-each: all %d commits already verified' % len(commits))
+        return 0
+    if not os.path.exists(seed):
+        print('build-each: no %s yet; run ./run_tests.sh --arch x86_64 first' % seed)
+        return 7
+    if not os.path.isdir(wt):
+        base.git(tree, 'worktree', 'prune')
+        base.git(tree, 'worktree', 'add', '-q', '--detach', wt, base.BASE_TAG)
+    env = kbuild._env(cache)
+    jobs = str((os.cpu_count() or 2) + 1)
+    failed = 0
+    logf = os.path.join(bdir, 'build-each.log')
+    for i, c in enumerate(commits, 1):
+        subject = base.git(tree, 'log', '-1', '--format=%s', c).stdout.strip()
+        if c in verified:
+            print('build-each: [%d/%d] %s %s: ok (verified before)' % (i, len(commits),
+                                                                       c[:12], subject))
+            continue
+        base.git(wt, 'checkout', '-q', '-f', '--detach', c)
+        # The suite's config, reapplied at every commit: olddefconfig drops
+        # the test options a commit does not define yet, and they must come
+        # back at the commit that adds them.
+        shutil.copy(seed, os.path.join(bdir, '.config'))
+        t0 = time.monotonic()
+        with open(logf, 'w') as log:
+            rc = subprocess.call(['make', '-s', 'O=' + bdir, 'olddefconfig'], cwd=wt,
+                                 stdout=log, stderr=subprocess.STDOUT, env=env)
+            if rc == 0:
+                rc = subprocess.call(['make', '-s', 'O=' + bdir, '-j' + jobs,
+                                      'CC=ccache gcc', 'bzImage'], cwd=wt,
+                                     stdout=log, stderr=subprocess.STDOUT, env=env)
+        with open(logf, errors='replace') as f:
+            out = f.read()
+        warnings = [ln for ln in out.splitlines() if 'warning:' in ln]
+        secs = time.monotonic() - t0
+        if rc or warnings:
+            failed += 1
+            print('build-each: [%d/%d] %s %s: %s after %.0f s' % (
+                i, len(commits), c[:12], subject,
+                'BUILD FAILED' if rc else '%d warning(s)' % len(warnings), secs))
+            print('  ' + '\n  '.join((warnings or out.splitlines())[-15:]))
+            break
+        print('build-each: [%d/%d] %s %s: ok in %.0f s' % (i, len(commits), c[:12],
+                                                           subject, secs), flush=True)
+        verified.add(c)
+        with open(verified_path, 'w') as f:
+            f.write('\n'.join(sorted(verified)) + '\n')
+    return 8 if failed else 0
+
+
 def main(argv):
-    if len(argv) < 1 or argv[0] not in ('export', 'check'):
+    if len(argv) < 1 or argv[0] not in ('export', 'check', 'build-each'):
         print(__doc__)
         return 2
     tree = os.path.abspath(argv[1]) if len(argv) > 1 else None
@@ -181,6 +261,8 @@ def main(argv):
             return 2
         cmd_export(tree)
         return 0
+    if argv[0] == 'build-each':
+        return cmd_build_each(tree)
     return cmd_check(tree)
 
 

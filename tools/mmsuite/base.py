@@ -219,3 +219,13 @@ def apply_series(tree, patches, onto, logfile):
     with open(marker, 'w') as f:
         f.write(want + '\n')
     log('applied %d patches on %s' % (len(patches), onto_id[:12]))
+
+
+if __name__ == '__main__':
+    # tools/check.sh asks where the cached base tree lives.
+    import sys
+    from common import cache_dir
+    if sys.argv[1:] == ['--print-tree']:
+        print(os.path.join(cache_dir(), 'src', TREE_NAME))
+        sys.exit(0)
+    sys.exit('usage: base.py --print-tree')
