@@ -324,13 +324,19 @@ def boot_once(a, arch, bdir, initrd, tests, ours, res, timeout, append, suffix, 
     return rows, infra
 
 
-def patchset_hash(a):
-    """KCIDB's patchset hash of the applied series: sha256 over the
-    newline-terminated sha256 of each patch, in order; '' for none."""
+def series_files(a):
     if a.no_series or (a.kernel_src and not a.apply_series):
+        return []
+    return base.read_series(a.series)
+
+
+def patchset_hash(paths):
+    """KCIDB's patchset hash: sha256 over the newline-terminated sha256 of
+    each patch, in order; '' for none."""
+    if not paths:
         return ''
     h = hashlib.sha256()
-    for p in base.read_series(a.series):
+    for p in paths:
         with open(p, 'rb') as f:
             h.update((hashlib.sha256(f.read()).hexdigest() + '\n').encode())
     return h.hexdigest()
@@ -376,17 +382,24 @@ def run_gate(a, tree, cache, res, meta):
             before, after = gate.resolve_range(tree, a.gate)
         else:
             before = head
-            after = gate.make_candidate(tree, before, gate.patches_of(a.gate), setup_log)
+            extra = gate.patches_of(a.gate)
+            after = gate.make_candidate(tree, before, extra, setup_log)
     except SuiteError as e:
         log('error: ' + e.msg)
         report.write_json(os.path.join(res, 'summary.json'), [], meta, e.code)
         return e.code
     sides = {}
+    hashes = {'before': meta.get('patchset_hash', ''), 'after': meta.get('patchset_hash', '')}
+    if a.peer:
+        hashes['before'] = ''
+    elif not gate.is_range(a.gate):
+        hashes['after'] = patchset_hash(series_files(a) + extra)
     try:
         for label, ref in (('before', before), ('after', after)):
             gate.checkout(tree, ref)
             sub = report.ensure_dir(os.path.join(res, label))
-            m = dict(meta, head=kbuild.git_describe(tree), head_commit=ref, side=label)
+            m = dict(meta, head=kbuild.git_describe(tree), head_commit=ref, side=label,
+                     patchset_hash=hashes[label])
             log('gate: === %s: %s' % (label, m['head']))
             rows, infra = run_suite(a, tree, cache, sub)
             code = report.exit_code(rows, infra)
@@ -448,7 +461,7 @@ def main(argv):
         meta.update({'tree': tree, 'base_commit': base_id,
                      'head': kbuild.git_describe(tree),
                      'head_commit': kbuild.git_head(tree),
-                     'patchset_hash': patchset_hash(a)})
+                     'patchset_hash': patchset_hash(series_files(a))})
         log('tree: %s (%s)' % (tree, meta['head']))
         if a.prepare_only:
             return 0
