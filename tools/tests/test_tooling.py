@@ -364,6 +364,13 @@ class GateTest(unittest.TestCase):
         self.assertEqual([x['name'] for x in d['timing']], ['t'])
         self.assertTrue(gate.failed(d))
         self.assertIn('New failures (1):', gate.text(d))
+        # A suite skipped as absent before that reports cases now: only
+        # its cases show up, as new tests.
+        absent = report.Row('s', 'x86_64', 'kunit', {P: 0, F: 0, S: 1, ktap.ERROR: 0},
+                            [{'name': 's', 'status': S, 'detail': 'no CONFIG_S'}])
+        d = gate.compare([absent], [_row('s', 'x86_64', [P])])
+        self.assertEqual((d['new_skips'], d['gone']), ([], []))
+        self.assertEqual([x['name'] for x in d['new_tests']], ['s.c0'])
         self.assertIn('| regressions | x86_64 | t.c0 | pass | fail |', gate.markdown(d, {}))
 
     def test_same_results_pass_the_gate(self):
