@@ -73,6 +73,11 @@ def table(rows):
     fmt = '  '.join('%%-%ds' % n for n in w)
     out = [fmt % head, fmt % tuple('-' * n for n in w)]
     out += [fmt % b for b in body]
+    runs = max([r.runs for r in rows] or [1])
+    if runs > 1:
+        flaky = sum(len(r.flaky) for r in rows)
+        out.append('(%d runs each; %s)' % (runs, '%d flaky case(s)' % flaky if flaky
+                                           else 'no flaky case'))
     for r in rows:
         if r.error:
             out.append('  %s/%s: %s' % (r.suite, r.arch, r.error))
