@@ -385,7 +385,12 @@ def run_gate(a, tree, cache, res, meta):
         else:
             before = head
             extra = gate.patches_of(a.gate)
-            after = gate.make_candidate(tree, before, extra, setup_log)
+            try:
+                after = gate.make_candidate(tree, before, extra, setup_log)
+            finally:
+                # Applied or not, the tree goes back to what it was; the
+                # sides are checked out by commit id below.
+                gate.checkout(tree, restore)
     except SuiteError as e:
         log('error: ' + e.msg)
         report.write_json(os.path.join(res, 'summary.json'), [], meta, e.code)

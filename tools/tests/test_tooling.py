@@ -545,6 +545,30 @@ class BadInputTest(unittest.TestCase):
         base.git(t, 'commit', '-q', '-m', 'fake', fixed_date=True)
         return t
 
+    def test_gate_with_a_patch_that_does_not_apply(self):
+        t = self.fake_kernel()
+        bad = os.path.join(self.cache, 'bad.patch')
+        with open(bad, 'w') as f:
+            f.write('From 0 Mon Sep 17 00:00:00 2001\nFrom: x <x@example.invalid>\n'
+                    'Subject: [PATCH] x\n\n---\n Kconfig | 1 +\n\n--- a/Kconfig\n'
+                    '+++ b/Kconfig\n@@ -1 +1,2 @@\n nothere\n+x\n')
+        branch = base.git(t, 'symbolic-ref', '--short', 'HEAD').stdout.strip()
+        r = self.run_suite('--arch', 'x86_64', '--no-install', '--kernel-src', t,
+                           '--gate', bad)
+        self.assertEqual(r.returncode, common.EXIT_PATCH, r.stdout)
+        self.assertIn('bad.patch does not apply', r.stdout)
+        # The tree is left on the branch it was on.
+        self.assertEqual(base.git(t, 'symbolic-ref', '--short', 'HEAD').stdout.strip(), branch)
+
+    def test_gate_on_a_dirty_tree_is_refused(self):
+        t = self.fake_kernel()
+        with open(os.path.join(t, 'Kconfig'), 'w') as f:
+            f.write('dirty\n')
+        r = self.run_suite('--arch', 'x86_64', '--no-install', '--kernel-src', t,
+                           '--gate', 'HEAD..HEAD')
+        self.assertEqual(r.returncode, common.EXIT_USAGE, r.stdout)
+        self.assertIn('uncommitted changes', r.stdout)
+
     def test_unknown_arch(self):
         r = self.run_suite('--arch', 'sparc')
         self.assertEqual(r.returncode, common.EXIT_USAGE, r.stdout)
