@@ -8,6 +8,10 @@ import subprocess
 from common import (EXIT_BUILD, EXIT_CONFIG, REPO, SuiteError, log, run, tail)
 
 
+# Options of features the series adds; see tree_kunitconfig().
+FEATURES_CONFIG = 'configs/features.config'
+
+
 def _env(cache):
     env = dict(os.environ)
     env['CCACHE_DIR'] = os.path.join(cache, 'ccache')
@@ -38,18 +42,24 @@ def _kconfig_symbols(tree, names):
 def tree_kunitconfig(tree, arch, build_dir, extra_configs=()):
     """Merge the arch's fragments into one kunitconfig for this tree.
 
-    KUnit test options whose Kconfig symbol the tree does not define (a
-    tree without the series, an older commit while bisecting) are left
-    out, so the kernel still builds; their suites are then reported as
-    skipped, naming the symbol. Any other missing option stays an error.
+    KUnit test options and the options of configs/features.config whose
+    Kconfig symbol the tree does not define (a tree without the series, an
+    older commit while bisecting) are left out, so the kernel still
+    builds; their suites are then reported as skipped, and their
+    kselftests report the feature absent. Any other missing option stays
+    an error.
     """
-    lines = []
+    lines, optional = [], set()
     for frag in list(arch.kunitconfigs) + list(extra_configs):
         with open(os.path.join(REPO, frag)) as f:
-            lines += [ln.rstrip('\n') for ln in f]
-    tests = {ln.split('=')[0][len('CONFIG_'):] for ln in lines
-             if ln.startswith('CONFIG_') and ln.split('=')[0].endswith('_KUNIT_TEST')}
-    absent = tests - _kconfig_symbols(tree, tests)
+            got = [ln.rstrip('\n') for ln in f]
+        lines += got
+        for ln in got:
+            sym = ln.split('=')[0][len('CONFIG_'):] if ln.startswith('CONFIG_') else ''
+            if sym.endswith('_KUNIT_TEST') or frag == FEATURES_CONFIG:
+                optional.add(sym)
+    optional.discard('')
+    absent = optional - _kconfig_symbols(tree, optional)
     out = []
     for ln in lines:
         sym = ln.split('=')[0][len('CONFIG_'):] if ln.startswith('CONFIG_') else None
@@ -58,8 +68,8 @@ def tree_kunitconfig(tree, arch, build_dir, extra_configs=()):
         else:
             out.append(ln)
     if absent:
-        log('%s: this tree has no %s; those KUnit suites are reported as skipped'
-            % (arch.name, ', '.join(sorted(absent))))
+        log('%s: this tree has no %s; those KUnit suites and features are '
+            'reported as skipped' % (arch.name, ', '.join(sorted(absent))))
     os.makedirs(build_dir, exist_ok=True)
     path = os.path.join(build_dir, 'mm-suite.kunitconfig')
     with open(path, 'w') as f:
@@ -188,13 +198,26 @@ def _cpio_entry(f, name, mode, data=b'', rdev=(0, 0), ino=[1000]):
     f.write(b'\0' * ((4 - len(data) % 4) % 4))
 
 
-def write_initramfs(path, progs, tests):
-    """progs: name -> host path; tests: [(name, timeout, args)]."""
+def kernel_config(build_dir):
+    """(release, .config bytes) of a built kernel, for /boot/config-<release>
+    in the guest: where tests look up what the kernel was configured with,
+    as on a distribution install."""
+    with open(os.path.join(build_dir, 'include/config/kernel.release')) as f:
+        release = f.read().strip()
+    with open(os.path.join(build_dir, '.config'), 'rb') as f:
+        return release, f.read()
+
+
+def write_initramfs(path, progs, tests, kconfig=None):
+    """progs: name -> host path; tests: [(name, timeout, args)];
+    kconfig: (release, .config bytes) or None."""
     listing = ''.join('%s %d %s\n' % (n, t, ' '.join(a)) for n, t, a in tests)
     tmp = path + '.tmp'
     with open(tmp, 'wb') as f:
-        for d in ('dev', 'proc', 'sys', 'tmp', 'mmsuite', 'mmsuite/bin'):
+        for d in ('dev', 'proc', 'sys', 'tmp', 'boot', 'mmsuite', 'mmsuite/bin'):
             _cpio_entry(f, d, stat.S_IFDIR | 0o755)
+        if kconfig:
+            _cpio_entry(f, 'boot/config-' + kconfig[0], stat.S_IFREG | 0o644, kconfig[1])
         _cpio_entry(f, 'dev/console', stat.S_IFCHR | 0o600, rdev=(5, 1))
         with open(progs['init'], 'rb') as p:
             _cpio_entry(f, 'init', stat.S_IFREG | 0o755, p.read())

@@ -267,7 +267,7 @@ def run_qemu_arch(a, arch, tree, cache, res):
     keep = set(selected(a, [n for n, _, _ in tests]))
     tests = [t for t in tests if t[0] in keep]
     initrd = os.path.join(gdir, 'initramfs.cpio')
-    kbuild.write_initramfs(initrd, progs, tests)
+    kbuild.write_initramfs(initrd, progs, tests, kbuild.kernel_config(bdir))
 
     boot_allowance = BOOT_ALLOWANCE[arch.name] * (DEBUG_SLOWDOWN if a.debug else 1)
     timeout = a.vm_timeout or boot_allowance + sum(t for _, t, _ in tests)

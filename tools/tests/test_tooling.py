@@ -669,8 +669,17 @@ class KunitconfigTest(unittest.TestCase):
                 text = f.read()
             self.assertIn('\nCONFIG_FOLIO_PTE_BATCH_KUNIT_TEST=y', text)
             self.assertIn('# CONFIG_UNMAP_HUGE_PMD_KUNIT_TEST=y: not defined', text)
-            # Options that are not test switches are never dropped.
+            # A series feature the tree lacks is dropped too ...
+            self.assertIn('# CONFIG_PT_RECLAIM=y: not defined', text)
+            # ... but options that are neither are never dropped.
             self.assertIn('\nCONFIG_ZRAM=y', text)
+
+            # A tree that defines the feature gets it asked for.
+            with open(os.path.join(d, 'mm', 'Kconfig'), 'a') as f:
+                f.write('config PT_RECLAIM\n\tbool "y"\n')
+            path = kbuild.tree_kunitconfig(d, arches.ARCHES['x86_64'], os.path.join(d, 'b'))
+            with open(path) as f:
+                self.assertIn('\nCONFIG_PT_RECLAIM=y', f.read())
         finally:
             shutil.rmtree(d)
 
@@ -685,13 +694,20 @@ class InitramfsTest(unittest.TestCase):
             with open(init, 'wb') as f:
                 f.write(b'\x7fELF-not-really')
             out = os.path.join(d, 'i.cpio')
-            kbuild.write_initramfs(out, {'init': init, 't1': init}, [('t1', 30, ['-v'])])
+            kbuild.write_initramfs(out, {'init': init, 't1': init}, [('t1', 30, ['-v'])],
+                                   ('6.12.0-t', b'CONFIG_PT_RECLAIM=y\n'))
             with open(out, 'rb') as inp:
                 r = subprocess.run(['cpio', '-itv'], stdin=inp, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
             self.assertEqual(r.returncode, 0, r.stderr)
-            for name in ('init', 'dev/console', 'mmsuite/bin/t1', 'mmsuite/tests.txt'):
+            for name in ('init', 'dev/console', 'mmsuite/bin/t1', 'mmsuite/tests.txt',
+                         'boot/config-6.12.0-t'):
                 self.assertIn(name, r.stdout)
+            # The kernel config reads back as written.
+            with open(out, 'rb') as inp:
+                r = subprocess.run(['cpio', '-i', '--to-stdout', 'boot/config-6.12.0-t'],
+                                   stdin=inp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.assertEqual(r.stdout, b'CONFIG_PT_RECLAIM=y\n')
             self.assertTrue(stat.S_ISREG(os.stat(out).st_mode))
         finally:
             shutil.rmtree(d)

@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Freeing of empty PTE tables on MADV_DONTNEED (CONFIG_PT_RECLAIM).
+ *
+ * The process's own page-table footprint, VmPTE in /proc/self/status, is
+ * measured around each operation; it is updated as soon as a table is
+ * detached, while the PageTables line of /proc/meminfo follows once the
+ * table is really freed, after an RCU grace period.
+ *
+ *  - sparse: one page per PTE table over 1 GiB, MADV_DONTNEED of all of it:
+ *    VmPTE must fall by every PTE table the range needed, back to what it
+ *    was before the range was touched but for the PMD table(s) above them,
+ *    which stay; PageTables must follow;
+ *  - partial: a table whose range MADV_DONTNEED covers only in part keeps
+ *    its table and the page left in it, while a table it covers whole goes;
+ *  - shmem: the same freeing for a shared file mapping;
+ *  - uffd-wp: on a uffd-wp registered shmem range, MADV_DONTNEED leaves
+ *    uffd-wp markers, which must keep their tables (and stay readable from
+ *    pagemap);
+ *  - stress: threads fault pages in and check them, a thread pins them
+ *    through GUP-fast (vmsplice) and checks what it read, while another
+ *    thread frees the tables with MADV_DONTNEED in a loop, for a bounded
+ *    time. Every word read must be zero or a value some thread wrote there.
+ *
+ * The feature is taken from the kernel configuration: /proc/config.gz is
+ * compressed, so /boot/config-$(uname -r) is read. Without it, the kernel
+ * is assumed to have the feature and a failure says so. With "-f" the cases
+ * run even on a kernel configured without it, to see them fail.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kselftest.h"
+#include "vm_util.h"
+
+#define SPARSE_SIZE	(1024UL << 20)
+
+static size_t pagesize;
+static size_t table_span;	/* bytes one PTE table maps */
+static int pagemap_fd = -1;
+static unsigned int stress_seconds = 5;
+
+static long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+/*
+ * The kB value of a "Name:   value kB" line of @path, or -1. Reads with a
+ * buffer on the stack: no allocation may change the footprint measured.
+ */
+static long read_kb(const char *path, const char *name)
+{
+	char buf[8192], *p;
+	size_t len = strlen(name);
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (p = buf; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, name, len) && p[len] == ':')
+			return strtol(p + len + 1, NULL, 10);
+	}
+	return -1;
+}
+
+static long vmpte_kb(void)
+{
+	long kb = read_kb("/proc/self/status", "VmPTE");
+
+	if (kb < 0)
+		ksft_exit_fail_msg("no VmPTE in /proc/self/status\n");
+	return kb;
+}
+
+static long pagetables_kb(void)
+{
+	return read_kb("/proc/meminfo", "PageTables");
+}
+
+/* A private anonymous or shared @fd mapping of @size at a table boundary. */
+static char *map_aligned(size_t size, int fd)
+{
+	size_t len = size + table_span;
+	char *raw, *p;
+
+	raw = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (raw == MAP_FAILED)
+		ksft_exit_fail_msg("mmap %zu: %s\n", len, strerror(errno));
+	p = (char *)(((uintptr_t)raw + table_span - 1) & ~(table_span - 1));
+	if (p > raw)
+		munmap(raw, p - raw);
+	munmap(p + size, raw + len - (p + size));
+	if (fd < 0)
+		p = mmap(p, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	else
+		p = mmap(p, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED)
+		ksft_exit_fail_msg("mmap %zu: %s\n", size, strerror(errno));
+	/* Base pages only: a THP would need no PTE table at all. */
+	madvise(p, size, MADV_NOHUGEPAGE);
+	return p;
+}
+
+/* Touch one page in each table, a different slot in each. */
+static void touch_sparse(char *p, size_t size, unsigned char val)
+{
+	size_t t, slots = table_span / pagesize;
+
+	for (t = 0; t < size / table_span; t++)
+		p[t * table_span + ((t * 37) % slots) * pagesize] = val;
+}
+
+/* Is every touched page of touch_sparse() now @val? Say where not. */
+static bool check_sparse(char *p, size_t size, unsigned char val)
+{
+	size_t t, slots = table_span / pagesize, off;
+
+	for (t = 0; t < size / table_span; t++) {
+		off = t * table_span + ((t * 37) % slots) * pagesize;
+		if ((unsigned char)p[off] != val) {
+			ksft_print_msg("byte at +%#zx is %#x, expected %#x\n",
+				       off, (unsigned char)p[off], val);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* PageTables lags VmPTE by a grace period: wait for it, with a bound. */
+static long wait_pagetables_below(long limit)
+{
+	long kb = pagetables_kb();
+	int i;
+
+	for (i = 0; i < 100 && kb >= limit; i++) {
+		usleep(20000);
+		kb = pagetables_kb();
+	}
+	return kb;
+}
+
+static void test_sparse(void)
+{
+	size_t tables = SPARSE_SIZE / table_span;
+	long base, full, after, pt_full, pt_after, t0, us;
+	bool ok = true;
+	char *p;
+
+	p = map_aligned(SPARSE_SIZE, -1);
+	base = vmpte_kb();
+	touch_sparse(p, SPARSE_SIZE, 0x5a);
+	full = vmpte_kb();
+	pt_full = pagetables_kb();
+	if (full - base < (long)(tables * pagesize / 1024)) {
+		ksft_print_msg("populating %zu tables added only %ld kB to VmPTE\n",
+			       tables, full - base);
+		ok = false;
+	}
+	t0 = now_us();
+	if (madvise(p, SPARSE_SIZE, MADV_DONTNEED))
+		ksft_exit_fail_msg("MADV_DONTNEED: %s\n", strerror(errno));
+	us = now_us() - t0;
+	after = vmpte_kb();
+	pt_after = wait_pagetables_below(pt_full - (long)(tables * pagesize / 1024) / 2);
+
+	ksft_print_msg("[INFO] sparse 1 GiB, %zu tables: VmPTE %ld -> %ld -> %ld kB\n",
+		       tables, base, full, after);
+	ksft_print_msg("[INFO] sparse 1 GiB: MADV_DONTNEED took %ld us\n", us);
+	ksft_print_msg("[INFO] sparse 1 GiB: PageTables %ld kB -> %ld kB\n",
+		       pt_full, pt_after);
+	if (full - after < (long)(tables * pagesize / 1024)) {
+		ksft_print_msg("VmPTE fell by %ld kB, %zu tables are %zu kB: %ld tables kept\n",
+			       full - after, tables, tables * pagesize / 1024,
+			       (long)tables - (full - after) * 1024 / (long)pagesize);
+		ok = false;
+	}
+	if (pt_full - pt_after < (long)(tables * pagesize / 1024) / 2) {
+		ksft_print_msg("PageTables fell by %ld kB only; %zu kB of tables were freed\n",
+			       pt_full - pt_after, tables * pagesize / 1024);
+		ok = false;
+	}
+	if (!check_sparse(p, SPARSE_SIZE, 0)) {
+		ksft_print_msg("a page did not read back as zero after MADV_DONTNEED\n");
+		ok = false;
+	}
+	/* Refault into the freed tables: they must come back and work. */
+	touch_sparse(p, SPARSE_SIZE, 0xa5);
+	if (!check_sparse(p, SPARSE_SIZE, 0xa5) || vmpte_kb() < full) {
+		ksft_print_msg("refault after freeing: data or VmPTE wrong\n");
+		ok = false;
+	}
+	munmap(p, SPARSE_SIZE);
+	ksft_test_result(ok, "sparse 1 GiB: MADV_DONTNEED frees every PTE table\n");
+}
+
+/*
+ * Two tables, A and B, with pages at both ends of each. MADV_DONTNEED from
+ * the second page of A to the end of B: A keeps its first page and so its
+ * table; B is covered whole and goes.
+ */
+static void test_partial(void)
+{
+	size_t size = 2 * table_span;
+	char *p, *a_last, *b_first, *b_last;
+	long before, after;
+	bool ok = true;
+
+	p = map_aligned(size, -1);
+	a_last = p + table_span - pagesize;
+	b_first = p + table_span;
+	b_last = p + size - pagesize;
+	memset(p, 0x11, pagesize);
+	memset(a_last, 0x22, pagesize);
+	memset(b_first, 0x33, pagesize);
+	memset(b_last, 0x44, pagesize);
+	before = vmpte_kb();
+	if (madvise(p + pagesize, size - pagesize, MADV_DONTNEED))
+		ksft_exit_fail_msg("MADV_DONTNEED: %s\n", strerror(errno));
+	after = vmpte_kb();
+	ksft_print_msg("[INFO] partial: VmPTE %ld kB -> %ld kB\n", before, after);
+	if (before - after != (long)pagesize / 1024) {
+		ksft_print_msg("VmPTE fell by %ld kB, expected one table (%zu kB)\n",
+			       before - after, pagesize / 1024);
+		ok = false;
+	}
+	if (p[0] != 0x11 || p[pagesize - 1] != 0x11) {
+		ksft_print_msg("the page left in the kept table lost its data\n");
+		ok = false;
+	}
+	if (!PAGEMAP_PRESENT(pagemap_get_entry(pagemap_fd, p))) {
+		ksft_print_msg("the page left in the kept table is not mapped any more\n");
+		ok = false;
+	}
+	if (a_last[0] || b_first[0] || b_last[0]) {
+		ksft_print_msg("a zapped page did not read back as zero\n");
+		ok = false;
+	}
+	munmap(p, size);
+	ksft_test_result(ok, "partial range: a table with a page left stays, a covered one goes\n");
+}
+
+static int shmem_fd(size_t size)
+{
+	int fd = memfd_create("pt_reclaim", 0);
+
+	if (fd < 0)
+		ksft_exit_fail_msg("memfd_create: %s\n", strerror(errno));
+	if (ftruncate(fd, size))
+		ksft_exit_fail_msg("ftruncate: %s\n", strerror(errno));
+	return fd;
+}
+
+static void test_shmem(void)
+{
+	size_t size = 64 * table_span, tables = 64;
+	long base, full, after;
+	bool ok = true;
+	char *p;
+	int fd;
+
+	fd = shmem_fd(size);
+	p = map_aligned(size, fd);
+	base = vmpte_kb();
+	touch_sparse(p, size, 0x77);
+	full = vmpte_kb();
+	if (madvise(p, size, MADV_DONTNEED))
+		ksft_exit_fail_msg("MADV_DONTNEED: %s\n", strerror(errno));
+	after = vmpte_kb();
+	ksft_print_msg("[INFO] shmem: VmPTE %ld kB -> %ld kB -> %ld kB\n", base, full, after);
+	/* As for the sparse case, a new PMD table may stay. */
+	if (full - after < (long)(tables * pagesize / 1024)) {
+		ksft_print_msg("VmPTE fell by %ld kB, %zu tables are %zu kB\n",
+			       full - after, tables, tables * pagesize / 1024);
+		ok = false;
+	}
+	/* Shared file pages stay in the page cache. */
+	if (!check_sparse(p, size, 0x77)) {
+		ksft_print_msg("shmem data lost after MADV_DONTNEED\n");
+		ok = false;
+	}
+	munmap(p, size);
+	close(fd);
+	ksft_test_result(ok, "shmem: MADV_DONTNEED frees the PTE tables of a shared mapping\n");
+}
+
+/*
+ * A uffd-wp registered shmem range, written and write-protected, then
+ * zapped: the zap leaves a uffd-wp marker in place of each present PTE,
+ * and the tables holding markers must stay.
+ */
+static void test_uffd_wp(void)
+{
+	const char *name = "uffd-wp markers keep their PTE tables\n";
+	size_t size = 8 * table_span, t, slots = table_span / pagesize;
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_WP_HUGETLBFS_SHMEM,
+	};
+	struct uffdio_writeprotect wp;
+	long before, after;
+	bool ok = true;
+	int uffd, fd;
+	char *p;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0) {
+		ksft_test_result_skip("%s (userfaultfd: %s)\n", name, strerror(errno));
+		return;
+	}
+	if (ioctl(uffd, UFFDIO_API, &api) ||
+	    !(api.features & UFFD_FEATURE_WP_HUGETLBFS_SHMEM)) {
+		close(uffd);
+		ksft_test_result_skip("%s (the kernel offers no uffd-wp on shmem)\n",
+				      name);
+		return;
+	}
+	fd = shmem_fd(size);
+	p = map_aligned(size, fd);
+	touch_sparse(p, size, 0x3c);
+	if (uffd_register(uffd, p, size, false, true, false))
+		ksft_exit_fail_msg("UFFDIO_REGISTER wp: %s\n", strerror(errno));
+	wp.range.start = (uintptr_t)p;
+	wp.range.len = size;
+	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
+		ksft_exit_fail_msg("UFFDIO_WRITEPROTECT: %s\n", strerror(errno));
+	before = vmpte_kb();
+	if (madvise(p, size, MADV_DONTNEED))
+		ksft_exit_fail_msg("MADV_DONTNEED: %s\n", strerror(errno));
+	after = vmpte_kb();
+	ksft_print_msg("[INFO] uffd-wp: VmPTE %ld kB -> %ld kB\n", before, after);
+	if (after != before) {
+		ksft_print_msg("VmPTE changed by %ld kB: tables holding markers were freed\n",
+			       after - before);
+		ok = false;
+	}
+	for (t = 0; t < size / table_span; t++) {
+		char *pg = p + t * table_span + ((t * 37) % slots) * pagesize;
+		uint64_t ent = pagemap_get_entry(pagemap_fd, pg);
+
+		if (!(ent & PM_UFFD_WP)) {
+			ksft_print_msg("table %zu: no uffd-wp marker left (pagemap %#llx)\n",
+				       t, (unsigned long long)ent);
+			ok = false;
+			break;
+		}
+	}
+	if (!check_sparse(p, size, 0x3c)) {
+		ksft_print_msg("shmem data lost under uffd-wp\n");
+		ok = false;
+	}
+	munmap(p, size);
+	close(fd);
+	close(uffd);
+	ksft_test_result(ok, "%s", name);
+}
+
+/* --- stress --- */
+
+#define STRESS_TABLES	8
+#define FAULTERS	2
+
+struct stress {
+	char *p;
+	size_t size;
+	bool stop;		/* both read and written with __atomic */
+	bool failed;
+	unsigned long zaps, faults, splices;
+};
+
+static bool stopping(struct stress *s)
+{
+	return __atomic_load_n(&s->stop, __ATOMIC_RELAXED);
+}
+
+/* Real loads and stores: the compiler may not keep a word in a register. */
+static uint64_t load(uint64_t *w)
+{
+	return __atomic_load_n(w, __ATOMIC_RELAXED);
+}
+
+static void store(uint64_t *w, uint64_t v)
+{
+	__atomic_store_n(w, v, __ATOMIC_RELAXED);
+}
+
+/* Fault thread @id owns the pages whose index is @id modulo FAULTERS. */
+static uint64_t tag(unsigned int id, uint64_t seq)
+{
+	return (1ULL << 63) | ((uint64_t)id << 56) | seq;
+}
+
+/* Each word zero or a tag some fault thread could have written. */
+static bool word_ok(uint64_t w)
+{
+	return !w || ((w >> 63) && ((w >> 56) & 0x7f) < FAULTERS);
+}
+
+static void stress_fail(struct stress *s, const char *what, size_t off, uint64_t w)
+{
+	if (!__atomic_exchange_n(&s->failed, true, __ATOMIC_RELAXED))
+		ksft_print_msg("stress: %s at +%#zx: %#llx\n", what, off,
+			       (unsigned long long)w);
+	__atomic_store_n(&s->stop, true, __ATOMIC_RELAXED);
+}
+
+struct faulter {
+	struct stress *s;
+	unsigned int id;
+};
+
+static void *fault_thread(void *arg)
+{
+	struct faulter *f = arg;
+	struct stress *s = f->s;
+	size_t pages = s->size / pagesize, i, w, words = pagesize / 8;
+	uint64_t seq = 0;
+
+	while (!stopping(s)) {
+		for (i = f->id; i < pages && !stopping(s); i += FAULTERS * 7) {
+			uint64_t *pg = (uint64_t *)(s->p + i * pagesize);
+			uint64_t v = tag(f->id, ++seq), r;
+
+			store(&pg[seq % words], v);
+			r = load(&pg[seq % words]);
+			/* Ours, or zapped since: nothing else. */
+			if (r != v && r)
+				stress_fail(s, "word read back wrong", i * pagesize, r);
+			for (w = 0; w < words; w += 61) {
+				r = load(&pg[w]);
+				if (!word_ok(r))
+					stress_fail(s, "foreign word", i * pagesize + w * 8, r);
+			}
+			__atomic_fetch_add(&s->faults, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+static void *zap_thread(void *arg)
+{
+	struct stress *s = arg;
+
+	while (!stopping(s)) {
+		if (madvise(s->p, s->size, MADV_DONTNEED)) {
+			stress_fail(s, "MADV_DONTNEED failed", 0, errno);
+			break;
+		}
+		s->zaps++;
+		sched_yield();
+	}
+	return NULL;
+}
+
+/* vmsplice() takes its page references through GUP-fast. */
+static void *gup_thread(void *arg)
+{
+	struct stress *s = arg;
+	size_t pages = s->size / pagesize, i = 0, n, w;
+	uint64_t *buf;
+	int pfd[2];
+
+	buf = malloc(pagesize);
+	if (!buf || pipe(pfd)) {
+		stress_fail(s, "pipe", 0, errno);
+		free(buf);
+		return NULL;
+	}
+	fcntl(pfd[1], F_SETPIPE_SZ, pagesize);
+	while (!stopping(s)) {
+		struct iovec iov = { s->p + (i % pages) * pagesize, pagesize };
+		ssize_t r = vmsplice(pfd[1], &iov, 1, 0);
+
+		if (r < 0) {
+			stress_fail(s, "vmsplice failed", i * pagesize, errno);
+			break;
+		}
+		for (n = 0; n < (size_t)r;) {
+			ssize_t got = read(pfd[0], (char *)buf + n, r - n);
+
+			if (got <= 0) {
+				stress_fail(s, "pipe read failed", 0, errno);
+				goto out;
+			}
+			n += got;
+		}
+		for (w = 0; w < (size_t)r / 8; w++)
+			if (!word_ok(buf[w]))
+				stress_fail(s, "foreign word through GUP-fast",
+					    (i % pages) * pagesize + w * 8, buf[w]);
+		s->splices++;
+		i += 13;
+	}
+out:
+	close(pfd[0]);
+	close(pfd[1]);
+	free(buf);
+	return NULL;
+}
+
+static void test_stress(void)
+{
+	struct faulter f[FAULTERS];
+	pthread_t th[FAULTERS + 2];
+	struct stress s = { 0 };
+	long base, after, refault;
+	int i, n = 0;
+
+	s.size = STRESS_TABLES * table_span;
+	s.p = map_aligned(s.size, -1);
+	base = vmpte_kb();
+	for (i = 0; i < FAULTERS; i++) {
+		f[i].s = &s;
+		f[i].id = i;
+		if (pthread_create(&th[n++], NULL, fault_thread, &f[i]))
+			ksft_exit_fail_msg("pthread_create\n");
+	}
+	if (pthread_create(&th[n++], NULL, zap_thread, &s) ||
+	    pthread_create(&th[n++], NULL, gup_thread, &s))
+		ksft_exit_fail_msg("pthread_create\n");
+	for (i = 0; i < (int)stress_seconds * 10 && !stopping(&s); i++)
+		usleep(100000);
+	__atomic_store_n(&s.stop, true, __ATOMIC_RELAXED);
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	if (madvise(s.p, s.size, MADV_DONTNEED))
+		ksft_exit_fail_msg("MADV_DONTNEED: %s\n", strerror(errno));
+	after = vmpte_kb();
+	ksft_print_msg("[INFO] stress %us: %lu zaps, %lu faults, %lu vmsplices\n",
+		       stress_seconds, s.zaps, s.faults, s.splices);
+	ksft_print_msg("[INFO] stress: VmPTE %ld kB -> %ld kB\n", base, after);
+	if (!s.failed && (!s.zaps || !s.faults || !s.splices)) {
+		ksft_print_msg("stress: a thread made no progress\n");
+		s.failed = true;
+	}
+	/*
+	 * Thread stacks and arenas added tables of their own, so compare by
+	 * refaulting: if the last MADV_DONTNEED left no table in the range,
+	 * one page per table brings every table back.
+	 */
+	touch_sparse(s.p, s.size, 0x99);
+	refault = vmpte_kb();
+	ksft_print_msg("[INFO] stress: refault one page per table: VmPTE %ld kB -> %ld kB\n",
+		       after, refault);
+	if (refault - after != (long)(STRESS_TABLES * pagesize / 1024)) {
+		ksft_print_msg("stress: refault took %ld kB of tables, not %zu: tables were left\n",
+			       refault - after, STRESS_TABLES * pagesize / 1024);
+		s.failed = true;
+	}
+	munmap(s.p, s.size);
+	ksft_test_result(!s.failed, "stress: faults and GUP-fast against table freeing\n");
+}
+
+/* 1: configured, 0: not, -1: cannot tell. @where names the source. */
+static int pt_reclaim_configured(char *where, size_t len)
+{
+	char path[128], line[256];
+	struct utsname u;
+	int ret = 0;
+	FILE *f;
+
+	uname(&u);
+	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+	snprintf(where, len, "%s", path);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strcmp(line, "CONFIG_PT_RECLAIM=y\n"))
+			ret = 1;
+	fclose(f);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	bool force = false;
+	char where[160];
+	int opt, conf;
+
+	while ((opt = getopt(argc, argv, "ft:")) != -1) {
+		if (opt == 'f')
+			force = true;
+		else if (opt == 't')
+			stress_seconds = atoi(optarg);
+		else
+			ksft_exit_fail_msg("usage: %s [-f] [-t stress-seconds]\n", argv[0]);
+	}
+
+	ksft_print_header();
+	pagesize = getpagesize();
+	table_span = pagesize * (pagesize / sizeof(uint64_t));
+
+	conf = pt_reclaim_configured(where, sizeof(where));
+	if (!conf && !force)
+		ksft_exit_skip("CONFIG_PT_RECLAIM is not set in %s (-f runs anyway)\n", where);
+	if (conf < 0)
+		ksft_print_msg("[INFO] no %s: assuming CONFIG_PT_RECLAIM=y\n", where);
+	else if (!conf)
+		ksft_print_msg("[INFO] %s says no CONFIG_PT_RECLAIM; running anyway (-f)\n", where);
+
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	if (pagemap_fd < 0)
+		ksft_exit_skip("no /proc/self/pagemap (CONFIG_PROC_PAGE_MONITOR)\n");
+
+	ksft_set_plan(5);
+	test_sparse();
+	test_partial();
+	test_shmem();
+	test_uffd_wp();
+	test_stress();
+	ksft_finished();
+}
