@@ -39,6 +39,11 @@ def _kconfig_symbols(tree, names):
     return found
 
 
+def _symbol(line):
+    """The Kconfig symbol a config-fragment line sets, or None."""
+    return line.split('=')[0][len('CONFIG_'):] if line.startswith('CONFIG_') else None
+
+
 def tree_kunitconfig(tree, arch, build_dir, extra_configs=()):
     """Merge the arch's fragments into one kunitconfig for this tree.
 
@@ -54,16 +59,12 @@ def tree_kunitconfig(tree, arch, build_dir, extra_configs=()):
         with open(os.path.join(REPO, frag)) as f:
             got = [ln.rstrip('\n') for ln in f]
         lines += got
-        for ln in got:
-            sym = ln.split('=')[0][len('CONFIG_'):] if ln.startswith('CONFIG_') else ''
-            if sym.endswith('_KUNIT_TEST') or frag == FEATURES_CONFIG:
-                optional.add(sym)
-    optional.discard('')
+        optional |= {s for s in map(_symbol, got)
+                     if s and (s.endswith('_KUNIT_TEST') or frag == FEATURES_CONFIG)}
     absent = optional - _kconfig_symbols(tree, optional)
     out = []
     for ln in lines:
-        sym = ln.split('=')[0][len('CONFIG_'):] if ln.startswith('CONFIG_') else None
-        if sym in absent:
+        if _symbol(ln) in absent:
             out.append('# %s: not defined by this tree' % ln)
         else:
             out.append(ln)
