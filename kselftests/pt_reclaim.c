@@ -131,22 +131,28 @@ static char *map_aligned(size_t size, int fd)
 	return p;
 }
 
-/* Touch one page in each table, a different slot in each. */
+/* Offset of the one page the sparse cases use in table @t: a different slot in each. */
+static size_t sparse_off(size_t t)
+{
+	return t * table_span + ((t * 37) % (table_span / pagesize)) * pagesize;
+}
+
+/* Touch one page in each table. */
 static void touch_sparse(char *p, size_t size, unsigned char val)
 {
-	size_t t, slots = table_span / pagesize;
+	size_t t;
 
 	for (t = 0; t < size / table_span; t++)
-		p[t * table_span + ((t * 37) % slots) * pagesize] = val;
+		p[sparse_off(t)] = val;
 }
 
 /* Is every touched page of touch_sparse() now @val? Say where not. */
 static bool check_sparse(char *p, size_t size, unsigned char val)
 {
-	size_t t, slots = table_span / pagesize, off;
+	size_t t, off;
 
 	for (t = 0; t < size / table_span; t++) {
-		off = t * table_span + ((t * 37) % slots) * pagesize;
+		off = sparse_off(t);
 		if ((unsigned char)p[off] != val) {
 			ksft_print_msg("byte at +%#zx is %#x, expected %#x\n",
 				       off, (unsigned char)p[off], val);
@@ -321,7 +327,7 @@ static void test_shmem(void)
 static void test_uffd_wp(void)
 {
 	const char *name = "uffd-wp markers keep their PTE tables\n";
-	size_t size = 8 * table_span, t, slots = table_span / pagesize;
+	size_t size = 8 * table_span, t;
 	struct uffdio_api api = {
 		.api = UFFD_API,
 		.features = UFFD_FEATURE_WP_HUGETLBFS_SHMEM,
@@ -365,8 +371,7 @@ static void test_uffd_wp(void)
 		ok = false;
 	}
 	for (t = 0; t < size / table_span; t++) {
-		char *pg = p + t * table_span + ((t * 37) % slots) * pagesize;
-		uint64_t ent = pagemap_get_entry(pagemap_fd, pg);
+		uint64_t ent = pagemap_get_entry(pagemap_fd, p + sparse_off(t));
 
 		if (!(ent & PM_UFFD_WP)) {
 			ksft_print_msg("table %zu: no uffd-wp marker left (pagemap %#llx)\n",

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for skip_none_ptes(), the helper zap_pte_range() uses to
- * cross a run of none entries in one step. skip_none_ptes() is static to
- * mm/memory.c, which #includes this file when the test is configured.
+ * cross a run of none entries in one step, and try_reclaim_pte_table() to
+ * see that a whole table is empty. It is a static inline of mm/internal.h;
+ * mm/memory.c #includes this file when the test is configured.
  *
  * Each case fills a real PTE table (a page from pte_alloc_one_kernel(),
  * never linked into any page table tree) with none, present, swap and
