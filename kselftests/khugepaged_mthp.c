@@ -42,9 +42,6 @@
 #include "vm_util.h"
 #include "thp_settings.h"
 
-#define KPF_COMPOUND_HEAD	15
-#define KPF_COMPOUND_TAIL	16
-#define KPF_THP			22
 
 #define MAX_PMD_NR		512	/* PTEs per table handled by this test */
 #define COLLAPSE_TIMEOUT_S	90	/* for khugepaged to reach the layout */
@@ -140,65 +137,10 @@ static void expect_layout(struct layout *l)
 /* ------------------------------------------------------------------ */
 /* pagemap, kpageflags, sysfs */
 
-static uint64_t read_kpageflags(unsigned long pfn)
-{
-	uint64_t flags;
-	ssize_t ret;
-
-	ret = pread(kpageflags_fd, &flags, sizeof(flags), pfn * sizeof(flags));
-	if (ret == sizeof(flags))
-		return flags;
-	/* Past the last page frame: nothing there. */
-	if (ret == 0)
-		return 0;
-	ksft_exit_fail_msg("pread /proc/kpageflags pfn %lu: %s\n", pfn,
-			   ret < 0 ? strerror(errno) : "short read");
-	return 0;
-}
-
-/*
- * Is [addr, addr + size) backed by exactly one folio of @size (a base page
- * when size is the page size)? If not, say why in @why.
- */
+/* One folio of @size at @addr (vm_util's check, with this test's files). */
 static bool backed_by_folio(char *addr, size_t size, char *why, size_t len)
 {
-	size_t nr = size / pagesize, i;
-	unsigned long pfn0 = 0, pfn;
-	uint64_t ent, fl;
-
-	for (i = 0; i < nr; i++) {
-		ent = pagemap_get_entry(pagemap_fd, addr + i * pagesize);
-		if (!PAGEMAP_PRESENT(ent)) {
-			snprintf(why, len, "page %zu not present", i);
-			return false;
-		}
-		pfn = PAGEMAP_PFN(ent);
-		if (!i) {
-			pfn0 = pfn;
-		} else if (pfn != pfn0 + i) {
-			snprintf(why, len, "page %zu not physically contiguous", i);
-			return false;
-		}
-		fl = read_kpageflags(pfn);
-		if (nr == 1) {
-			if (fl & (1ULL << KPF_THP)) {
-				snprintf(why, len, "base page expected, got part of a THP");
-				return false;
-			}
-			return true;
-		}
-		if (!(fl & (1ULL << (i ? KPF_COMPOUND_TAIL : KPF_COMPOUND_HEAD))) ||
-		    !(fl & (1ULL << KPF_THP))) {
-			snprintf(why, len, "page %zu (flags %#llx) is not part of a %zu kB THP",
-				 i, (unsigned long long)fl, size >> 10);
-			return false;
-		}
-	}
-	if (read_kpageflags(pfn0 + nr) & (1ULL << KPF_COMPOUND_TAIL)) {
-		snprintf(why, len, "folio is larger than %zu kB", size >> 10);
-		return false;
-	}
-	return true;
+	return range_is_one_folio(pagemap_fd, kpageflags_fd, addr, size, why, len);
 }
 
 static char stat_path[PATH_MAX];

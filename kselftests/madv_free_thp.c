@@ -34,11 +34,14 @@
 #include "../../../../mm/gup_test.h"
 
 #define KPF_SWAPBACKED		14
-#define KPF_COMPOUND_HEAD	15
-#define KPF_COMPOUND_TAIL	16
-#define KPF_THP			22
 
 #define MAX_SIZES		(NR_ORDERS + 1)
+/*
+ * memcg reclaim swappiness: 0 keeps reclaim off the anon LRU, so nothing
+ * but lazyfree folios (which live on the file LRU) can go; the redirtied
+ * folios it finds there are moved back to the anon LRU.
+ */
+#define LAZYFREE_ONLY		0
 
 enum page_state { PAGE_PATTERN, PAGE_ZERO, PAGE_OTHER };
 
@@ -47,8 +50,6 @@ static size_t pmdsize;
 static int pagemap_fd = -1;
 static int kpageflags_fd = -1;
 static bool have_thp;
-static char memcg_dir[PATH_MAX];	/* our cgroup, empty if none */
-static char memcg_parent[PATH_MAX];
 static const char *memcg_missing;	/* why reclaim cases are skipped */
 static int gup_fd = -1;			/* /sys/kernel/debug/gup_test */
 static bool have_swap;
@@ -83,65 +84,10 @@ static enum page_state page_state(const char *p, unsigned int seed, size_t idx)
 	return pattern ? PAGE_PATTERN : zero ? PAGE_ZERO : PAGE_OTHER;
 }
 
-/* Flags of @pfn; a PFN past the end of memory has none. */
-static uint64_t read_kpageflags(unsigned long pfn)
-{
-	uint64_t flags;
-	ssize_t ret;
-
-	ret = pread(kpageflags_fd, &flags, sizeof(flags), pfn * sizeof(flags));
-	if (ret == sizeof(flags))
-		return flags;
-	if (ret == 0 || (ret < 0 && errno == ENOENT))
-		return 0;
-	ksft_exit_fail_msg("pread /proc/kpageflags pfn %lu: %s\n", pfn,
-			   ret < 0 ? strerror(errno) : "short read");
-	return 0;
-}
-
-/*
- * Is [addr, addr + size) backed by exactly one folio of @size, from
- * pagemap and kpageflags? On failure, say why in @why.
- */
+/* One folio of @size at @addr (vm_util's check, with this test's files). */
 static bool backed_by_folio(char *addr, size_t size, char *why, size_t len)
 {
-	size_t nr = size / pagesize, i;
-	unsigned long pfn0 = 0, pfn;
-	uint64_t ent, fl;
-
-	for (i = 0; i < nr; i++) {
-		ent = pagemap_get_entry(pagemap_fd, addr + i * pagesize);
-		if (!PAGEMAP_PRESENT(ent)) {
-			snprintf(why, len, "page %zu not present", i);
-			return false;
-		}
-		pfn = PAGEMAP_PFN(ent);
-		if (!i) {
-			pfn0 = pfn;
-		} else if (pfn != pfn0 + i) {
-			snprintf(why, len, "page %zu not physically contiguous", i);
-			return false;
-		}
-		if (nr == 1)
-			break;
-		fl = read_kpageflags(pfn);
-		if (!(fl & (1ULL << (i ? KPF_COMPOUND_TAIL : KPF_COMPOUND_HEAD))) ||
-		    !(fl & (1ULL << KPF_THP))) {
-			snprintf(why, len, "page %zu flags %#llx: not part of a THP",
-				 i, (unsigned long long)fl);
-			return false;
-		}
-	}
-	fl = read_kpageflags(pfn0 + nr);
-	if (nr > 1 && (fl & (1ULL << KPF_COMPOUND_TAIL))) {
-		snprintf(why, len, "folio is larger than %zu kB", size >> 10);
-		return false;
-	}
-	if (nr == 1 && (read_kpageflags(pfn0) & (1ULL << KPF_THP))) {
-		snprintf(why, len, "base page expected, got a THP");
-		return false;
-	}
-	return true;
+	return range_is_one_folio(pagemap_fd, kpageflags_fd, addr, size, why, len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -149,24 +95,9 @@ static bool backed_by_folio(char *addr, size_t size, char *why, size_t len)
 
 static void cleanup(void)
 {
-	char path[PATH_MAX + 32];
-	char pid[32];
-	int fd;
-
 	if (have_thp)
 		thp_restore_settings();
-	if (memcg_dir[0]) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", memcg_parent);
-		fd = open(path, O_WRONLY);
-		if (fd >= 0) {
-			snprintf(pid, sizeof(pid), "%d", getpid());
-			if (write(fd, pid, strlen(pid)) < 0)
-				;
-			close(fd);
-		}
-		rmdir(memcg_dir);
-		memcg_dir[0] = '\0';
-	}
+	memcg_leave();
 }
 
 static void on_signal(int sig)
@@ -174,87 +105,6 @@ static void on_signal(int sig)
 	cleanup();
 	signal(sig, SIG_DFL);
 	raise(sig);
-}
-
-static bool write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t ret;
-
-	if (fd < 0)
-		return false;
-	ret = write(fd, s, strlen(s));
-	close(fd);
-	return ret == (ssize_t)strlen(s);
-}
-
-/* Find cgroup v2, enable the memory controller and move into a child. */
-static void setup_memcg(void)
-{
-	char root[PATH_MAX] = "", path[PATH_MAX + 64], buf[512];
-	char dev[64], mnt[PATH_MAX], type[64];
-	FILE *f = fopen("/proc/mounts", "r");
-
-	while (f && fscanf(f, "%63s %4095s %63s %*s %*d %*d", dev, mnt, type) == 3) {
-		if (!strcmp(type, "cgroup2")) {
-			snprintf(root, sizeof(root), "%s", mnt);
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	if (!root[0]) {
-		memcg_missing = "cgroup v2 is not mounted";
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
-	if (!read_file(path, buf, sizeof(buf)) || !strstr(buf, "memory")) {
-		memcg_missing = "the memory controller is not available (CONFIG_MEMCG)";
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
-	if (!read_file(path, buf, sizeof(buf)) || !strstr(buf, "memory"))
-		write_str(path, "+memory");
-
-	snprintf(memcg_parent, sizeof(memcg_parent), "%s", root);
-	snprintf(memcg_dir, sizeof(memcg_dir), "%s/madv_free_thp.%d", root, getpid());
-	if (mkdir(memcg_dir, 0755))
-		ksft_exit_fail_msg("mkdir %s: %s\n", memcg_dir, strerror(errno));
-	snprintf(path, sizeof(path), "%s/memory.reclaim", memcg_dir);
-	if (access(path, W_OK))
-		ksft_exit_fail_msg("%s: %s\n", path, strerror(errno));
-	snprintf(path, sizeof(path), "%s/cgroup.procs", memcg_dir);
-	snprintf(buf, sizeof(buf), "%d", getpid());
-	if (!write_str(path, buf))
-		ksft_exit_fail_msg("cannot join %s: %s\n", memcg_dir, strerror(errno));
-}
-
-/*
- * Reclaim @bytes from our memcg. swappiness=0 keeps reclaim off the anon
- * LRU, so nothing but lazyfree folios (which live on the file LRU) can go;
- * the redirtied folios it finds there are moved back to the anon LRU.
- * Not being able to reclaim the full amount (EAGAIN) is not an error here:
- * the checks look at the pages themselves.
- */
-static void memcg_reclaim(size_t bytes)
-{
-	char path[PATH_MAX + 32], buf[64];
-	int fd, i;
-
-	snprintf(path, sizeof(path), "%s/memory.reclaim", memcg_dir);
-	for (i = 0; i < 2; i++) {
-		fd = open(path, O_WRONLY);
-		if (fd < 0)
-			ksft_exit_fail_msg("open %s: %s\n", path, strerror(errno));
-		snprintf(buf, sizeof(buf), "%zu swappiness=0", bytes);
-		if (write(fd, buf, strlen(buf)) < 0 && errno == EINVAL) {
-			/* Kernel without the swappiness argument. */
-			snprintf(buf, sizeof(buf), "%zu", bytes);
-			if (write(fd, buf, strlen(buf)) < 0 && errno != EAGAIN)
-				ksft_exit_fail_msg("write %s: %s\n", path, strerror(errno));
-		}
-		close(fd);
-	}
 }
 
 /* A /proc/vmstat counter. */
@@ -388,7 +238,7 @@ static bool case_reclaim_discards(struct region *r)
 	if (!run_madv_free(r))
 		return false;
 	rss_before = rss_anon();
-	memcg_reclaim(r->len);
+	memcg_reclaim(r->len, LAZYFREE_ONLY);
 	rss_after = rss_anon();
 
 	/* Discarding needs no split: of the PMD, nor of the folio. */
@@ -452,7 +302,7 @@ static bool case_reclaim_keeps_written(struct region *r)
 	 */
 	for (i = per_folio / 2; i < nr; i += 2 * per_folio)
 		fill_page(r->mem + i * pagesize, 2, i);
-	memcg_reclaim(r->len);
+	memcg_reclaim(r->len, LAZYFREE_ONLY);
 
 	for (i = 0; i < nr; i++) {
 		written = i % (2 * per_folio) == per_folio / 2;
@@ -550,7 +400,7 @@ static size_t present_pages(char *addr, size_t len, bool *swapbacked)
 		if (!(ent & PM_PRESENT))
 			continue;
 		n++;
-		if (read_kpageflags(PAGEMAP_PFN(ent)) & (1ULL << KPF_SWAPBACKED))
+		if (kpageflags_get(kpageflags_fd, PAGEMAP_PFN(ent)) & (1ULL << KPF_SWAPBACKED))
 			*swapbacked = true;
 	}
 	return n;
@@ -570,7 +420,7 @@ static bool case_pinned_lazyfree(struct region *r)
 
 	if (!run_madv_free(r) || !pin(target, pagesize))
 		return false;
-	memcg_reclaim(r->len);
+	memcg_reclaim(r->len, LAZYFREE_ONLY);
 
 	n = present_pages(r->mem, r->folio, &swapbacked);
 	if (n != per_folio) {
@@ -599,7 +449,7 @@ static bool case_pinned_lazyfree(struct region *r)
 
 	/* Reading above did not redirty it: it is still discardable. */
 	for (tries = 0; tries < 8; tries++) {
-		memcg_reclaim(r->folio);
+		memcg_reclaim(r->folio, LAZYFREE_ONLY);
 		if (!present_pages(r->mem, r->folio, &swapbacked))
 			break;
 	}
@@ -741,7 +591,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
-	setup_memcg();
+	memcg_missing = memcg_enter("madv_free_thp");
 	gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR);
 	have_swap = swap_configured();
 

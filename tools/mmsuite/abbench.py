@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: GPL-2.0
+"""A/B kernel benchmarks: build the series with and without some of its
+patches from the cached tree, boot each kernel once with one guest
+program, and return each guest's KTAP output. Used by tools/bench-*.py.
+
+"base" is the series up to, not including, the first patch of the
+feature being measured (later patches build on that code and would not
+apply without it); "patched" is the whole series. Both are built with
+one configuration; Kconfig symbols the base does not define are left
+out, as when bisecting. The tree is put back on the full series
+afterwards, as the suite expects it.
+"""
+
+import json
+import os
+import re
+import shutil
+import statistics
+
+import arches
+import base
+import kbuild
+import vm
+from common import REPO, SuiteError, cache_dir, log
+
+
+def split_series(first):
+    """(series, kept): every patch, and those before the first one whose
+    file name contains the fragment first."""
+    series = base.read_series(os.path.join(REPO, 'kernel-patches'))
+    for i, p in enumerate(series):
+        if first in os.path.basename(p):
+            return series, series[:i]
+    raise SuiteError(2, 'no patch in the series matches %r' % first)
+
+
+def _build_variant(tree, arch, cache, patches, branch, out, logf, jobs):
+    base.git(tree, 'checkout', '-q', '-f', '-B', branch, base.BASE_TAG)
+    for p in patches:
+        r = base.git(tree, 'am', '-q', '--committer-date-is-author-date', p, check=False)
+        if r.returncode:
+            base.git(tree, 'am', '--abort', check=False)
+            raise SuiteError(6, 'patch %s does not apply' % p)
+    bdir = os.path.join(cache, 'build', 'kunit-' + arch.name)
+    kbuild.build_kernel(tree, arch, cache, bdir, logf, jobs)
+    shutil.copy(os.path.join(bdir, arch.kernel_image), out)
+    return bdir
+
+
+def run(name, arch_name, first, prog, prog_args, timeout, mem_mb, jobs):
+    """Boot base and patched kernels with tools/guest/<prog>.c; return
+    (results dir, {'base': ktap text, 'patched': ktap text})."""
+    arch = arches.ARCHES[arch_name]
+    cache = cache_dir()
+    res = os.path.join(cache, 'results', 'bench-%s-%s' % (name, arch_name))
+    os.makedirs(res, exist_ok=True)
+    logf = os.path.join(res, 'build.log')
+    tree = base.base_tree(cache)
+    series, kept = split_series(first)
+    log('base variant: the series up to %s' % os.path.basename(series[len(kept)]))
+
+    images = {}
+    try:
+        for variant, patches in (('base', kept), ('patched', series)):
+            images[variant] = os.path.join(
+                res, variant + '-' + os.path.basename(arch.kernel_image))
+            bdir = _build_variant(tree, arch, cache, patches, 'mm-suite-bench-' + variant,
+                                  images[variant], logf, jobs)
+    finally:
+        base.apply_series(tree, series, base.BASE_TAG, logf)
+
+    hdr = kbuild.build_headers(tree, arch, bdir, logf)
+    gdir = os.path.join(res, 'guest')
+    os.makedirs(gdir, exist_ok=True)
+    progs = {p: kbuild.compile_static(arch, hdr, gdir, p,
+                                      [os.path.join(REPO, 'tools/guest', p + '.c')], logf)
+             for p in ('init', prog)}
+    initrd = os.path.join(gdir, 'initramfs.cpio')
+    kbuild.write_initramfs(initrd, progs, [(prog, timeout, [str(x) for x in prog_args])])
+
+    out = {}
+    for variant in ('base', 'patched'):
+        log('booting the %s kernel' % variant)
+        ktap = os.path.join(res, variant + '.ktap')
+        status, _ = vm.boot(arch, images[variant], initrd,
+                            os.path.join(res, variant + '-console.log'), ktap,
+                            timeout + 300, mem_mb=mem_mb)
+        if status != vm.OK:
+            raise SuiteError(9, '%s kernel: guest %s' % (variant, status))
+        with open(ktap) as f:
+            out[variant] = f.read()
+    return res, out
+
+
+# What the guest programs print, one line per measurement.
+LINE = re.compile(r'# bench size_kb=(\d+) rep=(\d+) mib=(\d+) seconds=([\d.]+) left_kb=(\d+)')
+
+
+def report(res, name, ktaps, meta):
+    """Print medians per folio size, base against patched, and write
+    bench-<name>.json in res; returns the rows."""
+    results = {}
+    for variant, text in ktaps.items():
+        for m in LINE.finditer(text):
+            results.setdefault(variant, {}).setdefault(int(m.group(1)), []).append(
+                (float(m.group(4)), int(m.group(5))))
+    rows = []
+    print('%-9s %12s %12s %8s %6s  %s' % ('size', 'base (s)', 'patched (s)', 'change',
+                                          'ratio', 'left kB'))
+    for kb in sorted(results.get('patched', {}), reverse=True):
+        b = [t for t, _ in results.get('base', {}).get(kb, [])]
+        p = [t for t, _ in results['patched'][kb]]
+        if not b or not p:
+            continue
+        mb, mp = statistics.median(b), statistics.median(p)
+        left = max(x for _, x in results['base'][kb] + results['patched'][kb])
+        change = (mp - mb) / mb * 100 if mb else 0.0
+        ratio = mp / mb if mb else 0.0
+        rows.append({'size_kb': kb, 'base_median_s': mb, 'patched_median_s': mp,
+                     'change_pct': change, 'ratio': ratio, 'reps': len(p),
+                     'base_s': b, 'patched_s': p, 'max_left_kb': left})
+        print('%-9s %12.6f %12.6f %+7.1f%% %6.3f  %d' % ('%dkB' % kb, mb, mp, change,
+                                                         ratio, left))
+    if not rows:
+        raise SuiteError(1, 'no measurements; see the console logs in %s' % res)
+    with open(os.path.join(res, 'bench-%s.json' % name), 'w') as f:
+        json.dump(dict(meta, rows=rows), f, indent=1)
+    log('results: %s' % res)
+    return rows
