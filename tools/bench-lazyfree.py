@@ -12,25 +12,21 @@ by one folio size at a time and times memory.reclaim. Prints medians per size an
 writes bench-lazyfree.json in the results directory.
 """
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mmsuite'))
 
 import abbench  # noqa: E402
-from common import SuiteError, log  # noqa: E402
 
 # The first patch that changes lazyfree reclaim: "base" stops before it.
 FIRST_PATCH = '-mm-rmap-mark-a-lazyfree-folio-'
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--arch', default='x86_64', choices=['x86_64', 'arm64'])
+    ap = abbench.arg_parser(__doc__)
     ap.add_argument('--mib', type=int, default=1024)
     ap.add_argument('--reps', type=int, default=5)
-    ap.add_argument('--jobs', type=int, default=(os.cpu_count() or 2) + 1)
     a = ap.parse_args()
     res, ktaps = abbench.run('lazyfree', a.arch, FIRST_PATCH, 'lazyfree_bench',
                              [a.mib, a.reps], 3600, a.mib + 2048, a.jobs)
@@ -39,8 +35,4 @@ def main():
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except SuiteError as e:
-        log('error: ' + e.msg)
-        sys.exit(e.code)
+    abbench.main(main)

@@ -15,26 +15,22 @@ and ratio; writes bench-pageout.json in the results directory. Under TCG
 the absolute times are the emulator's; compare the ratio.
 """
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mmsuite'))
 
 import abbench  # noqa: E402
-from common import SuiteError, log  # noqa: E402
 
 # The first patch of the batched unmap: "base" stops before it.
 FIRST_PATCH = '-mm-rmap-move-the-hugetlb-case-of-try_to_unmap'
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--arch', default='x86_64', choices=['x86_64', 'arm64'])
+    ap = abbench.arg_parser(__doc__)
     ap.add_argument('--mib', type=int, default=256)
     ap.add_argument('--reps', type=int, default=7)
     ap.add_argument('--sizes', default='64,4', help='folio sizes in kB')
-    ap.add_argument('--jobs', type=int, default=(os.cpu_count() or 2) + 1)
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(',') if x]
     res, ktaps = abbench.run('pageout', a.arch, FIRST_PATCH, 'pageout_bench',
@@ -44,8 +40,4 @@ def main():
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except SuiteError as e:
-        log('error: ' + e.msg)
-        sys.exit(e.code)
+    abbench.main(main)

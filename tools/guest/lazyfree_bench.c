@@ -20,54 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define THP "/sys/kernel/mm/transparent_hugepage"
+#include "bench_util.h"
+
 #define CG "/sys/fs/cgroup"
-
-static int put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) < 0 ? -1 : 0;
-	close(fd);
-	return ret;
-}
-
-static void only_size(unsigned long kb, unsigned long pmd_kb)
-{
-	char path[256];
-	unsigned long k;
-
-	for (k = 8; k <= pmd_kb; k *= 2) {
-		snprintf(path, sizeof(path), THP "/hugepages-%lukB/enabled", k);
-		put(path, k == kb ? "always" : "never");
-	}
-	put(THP "/enabled", kb == pmd_kb ? "always" : "never");
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static unsigned long rss_anon_kb(void)
-{
-	char line[256];
-	unsigned long kb = 0;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "RssAnon: %lu kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
 
 int main(int argc, char **argv)
 {

@@ -11,11 +11,13 @@ out, as when bisecting. The tree is put back on the full series
 afterwards, as the suite expects it.
 """
 
+import argparse
 import json
 import os
 import re
 import shutil
 import statistics
+import sys
 
 import arches
 import base
@@ -127,3 +129,20 @@ def report(res, name, ktaps, meta):
         json.dump(dict(meta, rows=rows), f, indent=1)
     log('results: %s' % res)
     return rows
+
+
+def arg_parser(doc):
+    """The options every A/B benchmark takes: --arch and --jobs."""
+    ap = argparse.ArgumentParser(description=doc.split('\n\n')[0])
+    ap.add_argument('--arch', default='x86_64', choices=['x86_64', 'arm64'])
+    ap.add_argument('--jobs', type=int, default=(os.cpu_count() or 2) + 1)
+    return ap
+
+
+def main(fn):
+    """Run a benchmark's main(); a SuiteError becomes its message and exit code."""
+    try:
+        sys.exit(fn())
+    except SuiteError as e:
+        log('error: ' + e.msg)
+        sys.exit(e.code)
