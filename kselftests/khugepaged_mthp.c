@@ -143,26 +143,6 @@ static bool backed_by_folio(char *addr, size_t size, char *why, size_t len)
 	return range_is_one_folio(pagemap_fd, kpageflags_fd, addr, size, why, len);
 }
 
-static char stat_path[PATH_MAX];
-
-static const char *mthp_stat_path(unsigned int order, const char *name)
-{
-	snprintf(stat_path, sizeof(stat_path),
-		 "/sys/kernel/mm/transparent_hugepage/hugepages-%zukB/stats/%s",
-		 (pagesize << order) >> 10, name);
-	return stat_path;
-}
-
-/* A per-size counter, -1 if the kernel does not have it. */
-static long mthp_stat(unsigned int order, const char *name)
-{
-	char buf[32];
-
-	if (!read_file(mthp_stat_path(order, name), buf, sizeof(buf)))
-		return -1;
-	return atol(buf);
-}
-
 static unsigned long read_full_scans(void)
 {
 	return read_num("/sys/kernel/mm/transparent_hugepage/khugepaged/full_scans");
@@ -372,7 +352,7 @@ static void run_layout(const char *name, struct layout *l)
 
 	expect_layout(l);
 	for (order = 2; order <= pmd_order; order++)
-		before[order] = mthp_stat(order, "collapse");
+		before[order] = mthp_stat_get(pagesize << order, "collapse");
 
 	push_settings(0, l->max_ptes_none);
 	map = mmap(NULL, 2 * pmdsize, PROT_READ | PROT_WRITE,
@@ -448,7 +428,7 @@ static void run_layout(const char *name, struct layout *l)
 		 * pages in, which would make their ranges collapsible.
 		 */
 		for (order = 2; order <= pmd_order; order++)
-			after[order] = mthp_stat(order, "collapse");
+			after[order] = mthp_stat_get(pagesize << order, "collapse");
 		push_settings(0, l->max_ptes_none);
 		pushed++;
 		if (!check_layout(l, mem))
@@ -458,8 +438,8 @@ static void run_layout(const char *name, struct layout *l)
 			if (!(l->orders & (1UL << order)) && !l->collapses[order])
 				continue;
 			if (before[order] < 0 || after[order] < 0) {
-				ksft_print_msg("%s: %s missing\n", name,
-					       mthp_stat_path(order, "collapse"));
+				ksft_print_msg("%s: hugepages-%zukB/stats/collapse missing\n",
+					       name, (pagesize << order) >> 10);
 				pass = false;
 			} else if (after[order] - before[order] != (long)l->collapses[order]) {
 				ksft_print_msg("%s: %zu kB collapse count +%ld, expected +%u\n",
@@ -611,9 +591,9 @@ int main(int argc, char **argv)
 	if (pagemap_fd < 0 || kpageflags_fd < 0)
 		ksft_exit_skip("no pagemap or kpageflags (CONFIG_PROC_PAGE_MONITOR)\n");
 
-	if (access(mthp_stat_path(pmd_order, "collapse"), F_OK) && !force)
-		ksft_exit_skip("%s is absent: no mTHP collapse here (-f runs anyway)\n",
-			       stat_path);
+	if (mthp_stat_get(pagesize << pmd_order, "collapse") < 0 && !force)
+		ksft_exit_skip("no %zu kB collapse counter: no mTHP collapse (-f runs anyway)\n",
+			       (pagesize << pmd_order) >> 10);
 
 	orders = thp_supported_orders();
 	mthp_orders = orders & ~(1UL << pmd_order) & ~3UL;

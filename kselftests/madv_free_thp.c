@@ -127,19 +127,6 @@ static unsigned long read_vmstat(const char *name)
 	return 0;
 }
 
-/* A per-size mTHP counter; -1 when this kernel does not have it. */
-static long mthp_stat(size_t size, const char *name)
-{
-	char path[PATH_MAX], buf[32];
-
-	snprintf(path, sizeof(path),
-		 "/sys/kernel/mm/transparent_hugepage/hugepages-%zukB/stats/%s",
-		 size >> 10, name);
-	if (!read_file(path, buf, sizeof(buf)))
-		return -1;
-	return atol(buf);
-}
-
 static bool swap_configured(void)
 {
 	char buf[4096];
@@ -232,7 +219,7 @@ static bool case_reclaim_discards(struct region *r)
 
 	unsigned long split_pmd = read_vmstat("thp_split_pmd");
 	unsigned long lazyfreed = read_vmstat("pglazyfreed");
-	long split = mthp_stat(r->folio, "split");
+	long split = mthp_stat_get(r->folio, "split");
 	bool ok = true;
 
 	if (!run_madv_free(r))
@@ -247,9 +234,9 @@ static bool case_reclaim_discards(struct region *r)
 			       read_vmstat("thp_split_pmd") - split_pmd);
 		ok = false;
 	}
-	if (r->folio > pagesize && split >= 0 && mthp_stat(r->folio, "split") != split) {
+	if (r->folio > pagesize && split >= 0 && mthp_stat_get(r->folio, "split") != split) {
 		ksft_print_msg("hugepages-%zukB/stats/split +%ld: folio split before discard\n",
-			       r->folio >> 10, mthp_stat(r->folio, "split") - split);
+			       r->folio >> 10, mthp_stat_get(r->folio, "split") - split);
 		ok = false;
 	}
 	if (read_vmstat("pglazyfreed") - lazyfreed < nr) {

@@ -137,18 +137,6 @@ static void pop_size(void)
 		thp_pop_settings();
 }
 
-static long mthp_stat(size_t size, const char *name)
-{
-	char path[PATH_MAX], buf[32];
-
-	snprintf(path, sizeof(path),
-		 "/sys/kernel/mm/transparent_hugepage/hugepages-%zukB/stats/%s",
-		 size >> 10, name);
-	if (!read_file(path, buf, sizeof(buf)))
-		return -1;
-	return atol(buf);
-}
-
 /* Sum of the "Used" column of /proc/swaps, in kB; -1 without swap. */
 static long swap_used_kb(void)
 {
@@ -388,11 +376,11 @@ static int case_data(struct region *r)
 	if (!have_swap)
 		return skip("no swap configured");
 	used0 = swap_used_kb();
-	out0 = r->folio > pagesize ? mthp_stat(r->folio, "swpout") : -1;
+	out0 = r->folio > pagesize ? mthp_stat_get(r->folio, "swpout") : -1;
 	if (!pageout(r->mem, r->len))
 		return KSFT_FAIL;
 	used1 = swap_used_kb();
-	out1 = r->folio > pagesize ? mthp_stat(r->folio, "swpout") : -1;
+	out1 = r->folio > pagesize ? mthp_stat_get(r->folio, "swpout") : -1;
 
 	swapped = count_pages(r->mem, r->len, PM_SWAP);
 	if (swapped != nr_pages) {

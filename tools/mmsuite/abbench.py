@@ -6,8 +6,9 @@ program, and return each guest's KTAP output. Used by tools/bench-*.py.
 "base" is the series up to, not including, the first patch of the
 feature being measured (later patches build on that code and would not
 apply without it); "patched" is the whole series. Both are built with
-one configuration; Kconfig symbols the base does not define are left
-out, as when bisecting. The tree is put back on the full series
+one configuration: the suite's, with configs/bench.config over it
+(no DEBUG_VM), in a build directory of their own; Kconfig symbols the
+base does not define are left out, as when bisecting. The tree is put back on the full series
 afterwards, as the suite expects it.
 """
 
@@ -24,6 +25,10 @@ import base
 import kbuild
 import vm
 from common import REPO, SuiteError, cache_dir, log
+
+
+# Merged over the arch's fragments: benchmark kernels without DEBUG_VM.
+BENCH_CONFIG = 'configs/bench.config'
 
 
 def split_series(first):
@@ -43,8 +48,8 @@ def _build_variant(tree, arch, cache, patches, branch, out, logf, jobs):
         if r.returncode:
             base.git(tree, 'am', '--abort', check=False)
             raise SuiteError(6, 'patch %s does not apply' % p)
-    bdir = os.path.join(cache, 'build', 'kunit-' + arch.name)
-    kbuild.build_kernel(tree, arch, cache, bdir, logf, jobs)
+    bdir = os.path.join(cache, 'build', 'bench-' + arch.name)
+    kbuild.build_kernel(tree, arch, cache, bdir, logf, jobs, [BENCH_CONFIG])
     shutil.copy(os.path.join(bdir, arch.kernel_image), out)
     return bdir
 

@@ -322,4 +322,208 @@ static struct kunit_suite swap_dup_suite = {
 	.test_cases = swap_dup_cases,
 };
 
-kunit_test_suite(swap_dup_suite);
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+#define SWAP_UNMAP_ORDER	4
+#define SWAP_UNMAP_NR		BIT(SWAP_UNMAP_ORDER)
+#define SWAP_UNMAP_PINNED	5	/* the page a "driver" pins */
+
+/* Read the PTEs that map [addr, addr + SWAP_UNMAP_NR pages), under the PTL. */
+static void swap_unmap_read_ptes(struct mm_struct *mm, unsigned long addr,
+				 pte_t *ptes)
+{
+	spinlock_t *ptl;	/* the page table lock */
+	unsigned long i;
+	pte_t *ptep;
+
+	ptep = pte_offset_map_lock(mm, pmd_off(mm, addr), addr, &ptl);
+	for (i = 0; i < SWAP_UNMAP_NR; i++)
+		ptes[i] = ptep_get(ptep + i);
+	pte_unmap_unlock(ptep, ptl);
+}
+
+/*
+ * Take out the swap PTEs of our area that an unmap left behind, as a zap
+ * would, but without looking the entries up in a swap cache: the area has
+ * none. Returns how many there were.
+ */
+static unsigned long swap_unmap_clear_swap_ptes(struct kunit *test,
+						struct mm_struct *mm,
+						unsigned long addr)
+{
+	struct swap_kunit_ctx *ctx = test->priv;
+	unsigned char *map = swap_kunit_map(test);
+	unsigned long i, cleared = 0;
+	swp_entry_t entry;
+	spinlock_t *ptl;	/* the page table lock */
+	pte_t *ptep, pte;
+
+	ptep = pte_offset_map_lock(mm, pmd_off(mm, addr), addr, &ptl);
+	for (i = 0; i < SWAP_UNMAP_NR; i++) {
+		pte = ptep_get(ptep + i);
+		if (pte_none(pte) || pte_present(pte))
+			continue;
+		entry = pte_to_swp_entry(pte);
+		if (swp_type(entry) != ctx->si->type)
+			continue;
+		pte_clear(mm, addr + i * PAGE_SIZE, ptep + i);
+		if (swap_count(map[swp_offset(entry)]))
+			map[swp_offset(entry)]--;
+		add_mm_counter(mm, MM_SWAPENTS, -1);
+		cleared++;
+	}
+	pte_unmap_unlock(ptep, ptl);
+	return cleared;
+}
+
+/*
+ * try_to_unmap() of a PTE-mapped mTHP in the swap cache, one of its pages
+ * pinned by GUP. The unmap clears a batch of PTEs and takes the swap
+ * references before it can try to share the anon-exclusive pages; a pin
+ * makes that fail for the whole folio, and the batch must then be put back
+ * as it was, with its swap references dropped. Reclaim checks for pins only
+ * before add_to_swap(), so a folio pinned once it is in the swap cache does
+ * get here. After the unpin, the same call swaps out every page.
+ */
+static void swap_unmap_pinned_mthp(struct kunit *test)
+{
+	const unsigned long size = PAGE_SIZE << SWAP_UNMAP_ORDER, off = 512;
+	struct swap_kunit_ctx *ctx = test->priv;
+	unsigned char *map = swap_kunit_map(test);
+	pte_t before[SWAP_UNMAP_NR], after[SWAP_UNMAP_NR];
+	unsigned char want[SWAP_UNMAP_NR];
+	unsigned long start, addr, i, left;
+	long anon0, swapents0;
+	struct folio *folio;
+	struct mm_struct *mm;
+	struct page *page;
+	bool enabled;
+	int pinned;
+
+	start = kunit_vm_mmap(test, NULL, 0, 2 * size, PROT_READ | PROT_WRITE,
+			      MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, start, 0, "kunit_vm_mmap failed");
+	mm = current->mm;
+	addr = ALIGN(start, size);
+	KUNIT_ASSERT_EQ(test, do_madvise(mm, addr, size, MADV_HUGEPAGE), 0);
+
+	/* Fault in one mTHP of the size, then give the setting back. */
+	enabled = test_and_set_bit(SWAP_UNMAP_ORDER, &huge_anon_orders_madvise);
+	for (i = 0; i < SWAP_UNMAP_NR; i++)
+		if (put_user(i, (unsigned long __user *)(addr + i * PAGE_SIZE)))
+			break;
+	if (!enabled)
+		clear_bit(SWAP_UNMAP_ORDER, &huge_anon_orders_madvise);
+	KUNIT_ASSERT_EQ_MSG(test, i, SWAP_UNMAP_NR, "write fault failed");
+
+	pinned = pin_user_pages_fast(addr + SWAP_UNMAP_PINNED * PAGE_SIZE, 1,
+				     FOLL_WRITE, &page);
+	KUNIT_ASSERT_EQ(test, pinned, 1);
+	folio = page_folio(page);
+	if (folio_order(folio) != SWAP_UNMAP_ORDER ||
+	    folio_page_idx(folio, page) != SWAP_UNMAP_PINNED) {
+		unpin_user_page(page);
+		KUNIT_FAIL(test, "no %lu kB mTHP at %lx: the fault gave order %u",
+			   size >> 10, addr, folio_order(folio));
+		return;
+	}
+
+	swap_unmap_read_ptes(mm, addr, before);
+	for (i = 0; i < SWAP_UNMAP_NR; i++) {
+		KUNIT_EXPECT_TRUE(test, pte_present(before[i]));
+		KUNIT_EXPECT_EQ(test, pte_pfn(before[i]), folio_pfn(folio) + i);
+		KUNIT_EXPECT_TRUE(test, PageAnonExclusive(folio_page(folio, i)));
+	}
+	anon0 = get_mm_counter(mm, MM_ANONPAGES);
+	swapents0 = get_mm_counter(mm, MM_SWAPENTS);
+
+	/* Reclaim's part: isolate, lock, and the folio is in the swap cache. */
+	lru_add_drain_all();
+	if (!folio_isolate_lru(folio)) {
+		unpin_user_page(page);
+		KUNIT_FAIL(test, "the mTHP is not on an LRU list");
+		return;
+	}
+	folio_lock(folio);
+	folio_set_swapcache(folio);
+	folio->swap = swap_kunit_entry(test, off);
+	for (i = 0; i < SWAP_UNMAP_NR; i++)
+		map[off + i] = SWAP_HAS_CACHE;
+
+	/* Pinned: nothing may change. */
+	try_to_unmap(folio, 0);
+	KUNIT_EXPECT_EQ_MSG(test, folio_mapcount(folio), (int)SWAP_UNMAP_NR,
+			    "pinned mTHP was unmapped");
+	swap_unmap_read_ptes(mm, addr, after);
+	for (i = 0; i < SWAP_UNMAP_NR; i++) {
+		KUNIT_EXPECT_TRUE_MSG(test, pte_present(after[i]),
+				      "PTE %lu of a pinned mTHP not restored", i);
+		if (!pte_present(after[i]))
+			continue;
+		KUNIT_EXPECT_EQ(test, pte_pfn(after[i]), pte_pfn(before[i]));
+		KUNIT_EXPECT_EQ_MSG(test, pte_write(after[i]), pte_write(before[i]),
+				    "PTE %lu lost its write bit", i);
+		KUNIT_EXPECT_TRUE_MSG(test, PageAnonExclusive(folio_page(folio, i)),
+				      "page %lu of a pinned mTHP was shared", i);
+	}
+	memset(want, SWAP_HAS_CACHE, sizeof(want));
+	expect_counts(test, off, SWAP_UNMAP_NR, want);
+	KUNIT_EXPECT_EQ(test, get_mm_counter(mm, MM_ANONPAGES), anon0);
+	KUNIT_EXPECT_EQ(test, get_mm_counter(mm, MM_SWAPENTS), swapents0);
+
+	/* Unpinned: every page becomes an exclusive swap PTE of its entry. */
+	unpin_user_page(page);
+	try_to_unmap(folio, 0);
+	KUNIT_EXPECT_FALSE_MSG(test, folio_mapped(folio),
+			       "unpinned mTHP is still mapped");
+	swap_unmap_read_ptes(mm, addr, after);
+	for (i = 0; i < SWAP_UNMAP_NR; i++) {
+		swp_entry_t entry = pte_to_swp_entry(after[i]);
+
+		KUNIT_EXPECT_TRUE_MSG(test, is_swap_pte(after[i]),
+				      "PTE %lu is not a swap PTE", i);
+		if (!is_swap_pte(after[i]))
+			continue;
+		KUNIT_EXPECT_EQ(test, swp_type(entry), ctx->si->type);
+		KUNIT_EXPECT_EQ(test, swp_offset(entry), off + i);
+		KUNIT_EXPECT_TRUE(test, pte_swp_exclusive(after[i]));
+	}
+	memset(want, SWAP_HAS_CACHE | 1, sizeof(want));
+	expect_counts(test, off, SWAP_UNMAP_NR, want);
+	KUNIT_EXPECT_EQ(test, get_mm_counter(mm, MM_ANONPAGES),
+			anon0 - (long)SWAP_UNMAP_NR);
+	KUNIT_EXPECT_EQ(test, get_mm_counter(mm, MM_SWAPENTS),
+			swapents0 + (long)SWAP_UNMAP_NR);
+
+	/*
+	 * Undo by hand what a zap and the end of reclaim would do, before the
+	 * area goes away: nothing else may look these entries up.
+	 */
+	left = swap_unmap_clear_swap_ptes(test, mm, addr);
+	KUNIT_EXPECT_EQ(test, left, SWAP_UNMAP_NR);
+	for (i = 0; i < SWAP_UNMAP_NR; i++)
+		map[off + i] = 0;
+	folio_clear_swapcache(folio);
+	folio->swap.val = 0;
+	folio_unlock(folio);
+	folio_putback_lru(folio);
+}
+#else
+static void swap_unmap_pinned_mthp(struct kunit *test)
+{
+	kunit_skip(test, "CONFIG_TRANSPARENT_HUGEPAGE is not set");
+}
+#endif
+
+static struct kunit_case swap_unmap_cases[] = {
+	KUNIT_CASE(swap_unmap_pinned_mthp),
+	{}
+};
+
+static struct kunit_suite swap_unmap_suite = {
+	.name = "mm_swap_unmap",
+	.init = swap_kunit_init,
+	.exit = swap_kunit_exit,
+	.test_cases = swap_unmap_cases,
+};
+
+kunit_test_suites(&swap_dup_suite, &swap_unmap_suite);
