@@ -103,31 +103,51 @@ def run(name, arch_name, first, prog, prog_args, timeout, mem_mb, jobs):
 LINE = re.compile(r'# bench size_kb=(\d+) rep=(\d+) mib=(\d+) seconds=([\d.]+) left_kb=(\d+)')
 
 
+def _quartiles(xs):
+    """(first quartile, third quartile) of xs; both xs[0] for one value."""
+    if len(xs) < 2:
+        return xs[0], xs[0]
+    q = statistics.quantiles(xs, n=4)
+    return q[0], q[2]
+
+
 def report(res, name, ktaps, meta):
-    """Print medians per folio size, base against patched, and write
-    bench-<name>.json in res; returns the rows."""
+    """Print medians and interquartile ranges per folio size, base against
+    patched, and write bench-<name>.json in res; returns the rows.
+
+    Under TCG the spread between repetitions is large (a third of the
+    median was seen); a change whose ranges overlap is not a measured
+    difference, and the table says so.
+    """
     results = {}
     for variant, text in ktaps.items():
         for m in LINE.finditer(text):
             results.setdefault(variant, {}).setdefault(int(m.group(1)), []).append(
                 (float(m.group(4)), int(m.group(5))))
     rows = []
-    print('%-9s %12s %12s %8s %6s  %s' % ('size', 'base (s)', 'patched (s)', 'change',
-                                          'ratio', 'left kB'))
+    print('%-7s %-24s %-24s %8s %6s %-8s %s' % ('size', 'base median (IQR) s',
+                                               'patched median (IQR) s', 'change',
+                                               'ratio', 'IQRs', 'left kB'))
     for kb in sorted(results.get('patched', {}), reverse=True):
         b = [t for t, _ in results.get('base', {}).get(kb, [])]
         p = [t for t, _ in results['patched'][kb]]
         if not b or not p:
             continue
         mb, mp = statistics.median(b), statistics.median(p)
+        qb, qp = _quartiles(b), _quartiles(p)
+        overlap = qb[0] <= qp[1] and qp[0] <= qb[1]
         left = max(x for _, x in results['base'][kb] + results['patched'][kb])
         change = (mp - mb) / mb * 100 if mb else 0.0
         ratio = mp / mb if mb else 0.0
         rows.append({'size_kb': kb, 'base_median_s': mb, 'patched_median_s': mp,
+                     'base_iqr_s': list(qb), 'patched_iqr_s': list(qp),
+                     'iqr_overlap': overlap,
                      'change_pct': change, 'ratio': ratio, 'reps': len(p),
                      'base_s': b, 'patched_s': p, 'max_left_kb': left})
-        print('%-9s %12.6f %12.6f %+7.1f%% %6.3f  %d' % ('%dkB' % kb, mb, mp, change,
-                                                         ratio, left))
+        print('%-7s %-24s %-24s %+7.1f%% %6.3f %-8s %d' % (
+            '%dkB' % kb, '%.4f (%.4f-%.4f)' % (mb, qb[0], qb[1]),
+            '%.4f (%.4f-%.4f)' % (mp, qp[0], qp[1]), change, ratio,
+            'overlap' if overlap else 'apart', left))
     if not rows:
         raise SuiteError(1, 'no measurements; see the console logs in %s' % res)
     with open(os.path.join(res, 'bench-%s.json' % name), 'w') as f:

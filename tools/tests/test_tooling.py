@@ -17,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, 'tools', 'mmsuite'))
 
+import abbench  # noqa: E402
 import arches  # noqa: E402
 import base  # noqa: E402
 import common  # noqa: E402
@@ -242,6 +243,40 @@ class ReportTest(unittest.TestCase):
         finally:
             shutil.rmtree(d)
         self.assertIn('FAIL', report.table(rows))
+
+
+class AbbenchReportTest(unittest.TestCase):
+    """The A/B table: medians, interquartile ranges, and whether they overlap."""
+
+    @staticmethod
+    def _ktap(times_by_kb):
+        return ''.join('# bench size_kb=%d rep=%d mib=4 seconds=%.3f left_kb=0\n'
+                       % (kb, i, t) for kb, ts in times_by_kb.items()
+                       for i, t in enumerate(ts))
+
+    def test_overlap_and_json(self):
+        d = tempfile.mkdtemp()
+        try:
+            ktaps = {'base': self._ktap({64: [1.0, 1.1, 1.2, 1.3, 1.4],
+                                         4: [1.0, 1.1, 1.2, 1.3, 1.4]}),
+                     'patched': self._ktap({64: [0.5, 0.55, 0.6, 0.65, 0.7],
+                                            4: [1.1, 1.2, 1.25, 1.3, 1.5]})}
+            with mock.patch('sys.stdout'):
+                rows = abbench.report(d, 'x', ktaps, {'arch': 'x86_64'})
+            by = {r['size_kb']: r for r in rows}
+            self.assertAlmostEqual(by[64]['change_pct'], -50.0)
+            self.assertFalse(by[64]['iqr_overlap'])
+            self.assertTrue(by[4]['iqr_overlap'])
+            self.assertEqual(by[4]['reps'], 5)
+            with open(os.path.join(d, 'bench-x.json')) as f:
+                self.assertEqual(len(json.load(f)['rows']), 2)
+        finally:
+            shutil.rmtree(d)
+
+    def test_no_measurement_is_an_error(self):
+        with self.assertRaises(common.SuiteError):
+            with mock.patch('sys.stdout'):
+                abbench.report(tempfile.gettempdir(), 'x', {'base': '', 'patched': ''}, {})
 
 
 def _row(suite, arch, statuses, kind='kselftest'):
