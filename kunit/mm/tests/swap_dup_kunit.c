@@ -327,6 +327,15 @@ static struct kunit_suite swap_dup_suite = {
 #define SWAP_UNMAP_NR		BIT(SWAP_UNMAP_ORDER)
 #define SWAP_UNMAP_PINNED	5	/* the page a "driver" pins */
 
+/*
+ * An RSS counter of @mm, summed over the CPUs: get_mm_counter() reads only
+ * the shared part, and a change of 16 can sit in one CPU's batch.
+ */
+static long swap_unmap_rss(struct mm_struct *mm, int member)
+{
+	return percpu_counter_sum(&mm->rss_stat[member]);
+}
+
 /* Read the PTEs that map [addr, addr + SWAP_UNMAP_NR pages), under the PTL. */
 static void swap_unmap_read_ptes(struct mm_struct *mm, unsigned long addr,
 				 pte_t *ptes)
@@ -433,8 +442,8 @@ static void swap_unmap_pinned_mthp(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, pte_pfn(before[i]), folio_pfn(folio) + i);
 		KUNIT_EXPECT_TRUE(test, PageAnonExclusive(folio_page(folio, i)));
 	}
-	anon0 = get_mm_counter(mm, MM_ANONPAGES);
-	swapents0 = get_mm_counter(mm, MM_SWAPENTS);
+	anon0 = swap_unmap_rss(mm, MM_ANONPAGES);
+	swapents0 = swap_unmap_rss(mm, MM_SWAPENTS);
 
 	/* Reclaim's part: isolate, lock, and the folio is in the swap cache. */
 	lru_add_drain_all();
@@ -467,8 +476,8 @@ static void swap_unmap_pinned_mthp(struct kunit *test)
 	}
 	memset(want, SWAP_HAS_CACHE, sizeof(want));
 	expect_counts(test, off, SWAP_UNMAP_NR, want);
-	KUNIT_EXPECT_EQ(test, get_mm_counter(mm, MM_ANONPAGES), anon0);
-	KUNIT_EXPECT_EQ(test, get_mm_counter(mm, MM_SWAPENTS), swapents0);
+	KUNIT_EXPECT_EQ(test, swap_unmap_rss(mm, MM_ANONPAGES), anon0);
+	KUNIT_EXPECT_EQ(test, swap_unmap_rss(mm, MM_SWAPENTS), swapents0);
 
 	/* Unpinned: every page becomes an exclusive swap PTE of its entry. */
 	unpin_user_page(page);
@@ -489,9 +498,9 @@ static void swap_unmap_pinned_mthp(struct kunit *test)
 	}
 	memset(want, SWAP_HAS_CACHE | 1, sizeof(want));
 	expect_counts(test, off, SWAP_UNMAP_NR, want);
-	KUNIT_EXPECT_EQ(test, get_mm_counter(mm, MM_ANONPAGES),
+	KUNIT_EXPECT_EQ(test, swap_unmap_rss(mm, MM_ANONPAGES),
 			anon0 - (long)SWAP_UNMAP_NR);
-	KUNIT_EXPECT_EQ(test, get_mm_counter(mm, MM_SWAPENTS),
+	KUNIT_EXPECT_EQ(test, swap_unmap_rss(mm, MM_SWAPENTS),
 			swapents0 + (long)SWAP_UNMAP_NR);
 
 	/*
