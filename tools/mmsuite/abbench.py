@@ -8,8 +8,8 @@ feature being measured (later patches build on that code and would not
 apply without it); "patched" is the whole series. Both are built with
 one configuration: the suite's, with configs/bench.config over it
 (no DEBUG_VM), in a build directory of their own; Kconfig symbols the
-base does not define are left out, as when bisecting. The tree is put back on the full series
-afterwards, as the suite expects it.
+base does not define are left out, as when bisecting. The tree is put
+back on the full series afterwards, as the suite expects it.
 """
 
 import argparse

@@ -26,6 +26,13 @@ struct swap_kunit_ctx {
 	struct folio *folio;		/* a fake swap cache folio, or NULL */
 };
 
+/* Take a folio out of a swap cache set up by swap_kunit_set_cache(). */
+static void swap_kunit_clear_cache(struct folio *folio)
+{
+	folio_clear_swapcache(folio);
+	folio->swap.val = 0;
+}
+
 static int swap_kunit_init(struct kunit *test)
 {
 	struct swap_kunit_ctx *ctx;
@@ -69,9 +76,8 @@ static void swap_kunit_exit(struct kunit *test)
 	unsigned char *map;
 
 	if (ctx->folio) {
-		folio_clear_swapcache(ctx->folio);
+		swap_kunit_clear_cache(ctx->folio);
 		folio_clear_swapbacked(ctx->folio);
-		ctx->folio->swap.val = 0;
 		folio_put(ctx->folio);
 	}
 
@@ -110,27 +116,37 @@ static unsigned char *swap_kunit_map(struct kunit *test)
 }
 
 /*
- * A folio of @order that looks like one in the swap cache, its entries
- * starting at @offset (aligned, as the swap allocator gives them), each entry
- * with the swap cache reference plus @count map references.
+ * Make @folio look like one in the swap cache of the test's area, its
+ * entries starting at @offset (aligned, as the swap allocator gives them),
+ * each entry with the swap cache reference plus @count map references.
+ * There is no swap cache behind it: nothing may look the entries up.
  */
+static void swap_kunit_set_cache(struct kunit *test, struct folio *folio,
+				 unsigned long offset, unsigned char count)
+{
+	unsigned char *map = swap_kunit_map(test);
+	unsigned long i;
+
+	KUNIT_ASSERT_EQ(test, offset % folio_nr_pages(folio), 0);
+	folio_set_swapcache(folio);
+	folio->swap = swap_kunit_entry(test, offset);
+	for (i = 0; i < folio_nr_pages(folio); i++)
+		map[offset + i] = SWAP_HAS_CACHE | count;
+}
+
+/* A new folio of @order in the test's swap cache, as swap_kunit_set_cache(). */
 static struct folio *swap_kunit_folio(struct kunit *test, unsigned int order,
 				      unsigned long offset, unsigned char count)
 {
 	struct swap_kunit_ctx *ctx = test->priv;
-	unsigned char *map = swap_kunit_map(test);
 	struct folio *folio;
-	unsigned long i;
 
-	KUNIT_ASSERT_EQ(test, offset % (1UL << order), 0);
 	folio = folio_alloc(GFP_KERNEL, order);
 	KUNIT_ASSERT_NOT_NULL(test, folio);
-	__folio_set_swapbacked(folio);
-	folio_set_swapcache(folio);
-	folio->swap = swap_kunit_entry(test, offset);
+	/* The exit handler puts it, also when an assertion below fails. */
 	ctx->folio = folio;
-	for (i = 0; i < (1UL << order); i++)
-		map[offset + i] = SWAP_HAS_CACHE | count;
+	__folio_set_swapbacked(folio);
+	swap_kunit_set_cache(test, folio, offset, count);
 	return folio;
 }
 
@@ -329,7 +345,8 @@ static struct kunit_suite swap_dup_suite = {
 
 /*
  * An RSS counter of @mm, summed over the CPUs: get_mm_counter() reads only
- * the shared part, and a change of 16 can sit in one CPU's batch.
+ * the shared part, and a change of 16 can sit in one CPU's batch. Not
+ * get_mm_counter_sum(): it clamps at zero and would hide an underflow.
  */
 static long swap_unmap_rss(struct mm_struct *mm, int member)
 {
@@ -453,10 +470,7 @@ static void swap_unmap_pinned_mthp(struct kunit *test)
 		return;
 	}
 	folio_lock(folio);
-	folio_set_swapcache(folio);
-	folio->swap = swap_kunit_entry(test, off);
-	for (i = 0; i < SWAP_UNMAP_NR; i++)
-		map[off + i] = SWAP_HAS_CACHE;
+	swap_kunit_set_cache(test, folio, off, 0);
 
 	/* Pinned: nothing may change. */
 	try_to_unmap(folio, 0);
@@ -511,8 +525,7 @@ static void swap_unmap_pinned_mthp(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, left, SWAP_UNMAP_NR);
 	for (i = 0; i < SWAP_UNMAP_NR; i++)
 		map[off + i] = 0;
-	folio_clear_swapcache(folio);
-	folio->swap.val = 0;
+	swap_kunit_clear_cache(folio);
 	folio_unlock(folio);
 	folio_putback_lru(folio);
 }
