@@ -41,7 +41,7 @@
 #include "../kselftest.h"
 #include "vm_util.h"
 #include "thp_settings.h"
-
+#include "folio_util.h"
 
 #define MAX_PMD_NR		512	/* PTEs per table handled by this test */
 #define COLLAPSE_TIMEOUT_S	90	/* for khugepaged to reach the layout */
@@ -137,7 +137,7 @@ static void expect_layout(struct layout *l)
 /* ------------------------------------------------------------------ */
 /* pagemap, kpageflags, sysfs */
 
-/* One folio of @size at @addr (vm_util's check, with this test's files). */
+/* One folio of @size at @addr (folio_util's check, with this test's files). */
 static bool backed_by_folio(char *addr, size_t size, char *why, size_t len)
 {
 	return range_is_one_folio(pagemap_fd, kpageflags_fd, addr, size, why, len);

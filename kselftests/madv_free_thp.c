@@ -31,6 +31,7 @@
 #include "../kselftest.h"
 #include "vm_util.h"
 #include "thp_settings.h"
+#include "folio_util.h"
 #include "../../../../mm/gup_test.h"
 
 #define KPF_SWAPBACKED		14
@@ -84,7 +85,7 @@ static enum page_state page_state(const char *p, unsigned int seed, size_t idx)
 	return pattern ? PAGE_PATTERN : zero ? PAGE_ZERO : PAGE_OTHER;
 }
 
-/* One folio of @size at @addr (vm_util's check, with this test's files). */
+/* One folio of @size at @addr (folio_util's check, with this test's files). */
 static bool backed_by_folio(char *addr, size_t size, char *why, size_t len)
 {
 	return range_is_one_folio(pagemap_fd, kpageflags_fd, addr, size, why, len);

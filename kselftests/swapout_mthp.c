@@ -43,6 +43,7 @@
 #include "../kselftest.h"
 #include "vm_util.h"
 #include "thp_settings.h"
+#include "folio_util.h"
 #include "../../../../mm/gup_test.h"
 
 #define MAX_SIZES	(NR_ORDERS + 1)

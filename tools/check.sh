@@ -2,14 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # The project's own tests (README "Test the project"; .ci/run calls this):
 #   1. set-up: host packages and the pinned base tree (run_tests.sh --prepare-only)
-#   2. the runner's unit tests: parsers on golden logs, exit codes, bad input
+#   2. the runner's unit tests: parsers on golden logs, exit codes, bad input,
+#      the tree-safety rules (no run discards a commit or an edit)
 #   3. the series: applies with git am, test sources match it, checkpatch --strict
 #   4. the real suite on UML and x86_64 (KUnit + kselftests in the VM)
 #   5. every patch of the series builds on its own, without warnings
 #      (x86_64; commits verified before are skipped by id)
-#   6. the modes end to end on x86_64 (cheap once step 4 has built):
+#   6. the modes end to end on x86_64 (cheap once 4 and 5 have built: they
+#      share the suite's worktree, so their builds are mostly ccache hits):
+#      --no-series must reach the VM and give the base's verdicts (exit 1);
 #      --gate with a comment-only series must report no change and exit 0;
-#      tools/bisect-step on the patched tree must say "good" (exit 0)
+#      a bug put into patch 0007 must be named by git bisect run
+#      tools/bisect-step over the whole series
 # Exit 0 only if all of them pass. Times of each step are printed.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,8 +37,8 @@ step unit python3 -m unittest discover -s tools/tests -t . -v
 step series python3 tools/series.py check
 step suite ./run_tests.sh --arch "${MMSUITE_CHECK_ARCH:-um,x86_64}"
 step build-each python3 tools/series.py build-each
+step no-series python3 tools/check-modes.py no-series
 step gate ./run_tests.sh --arch x86_64 --no-kunit --gate tools/tests/gate-noop
-tree=$(python3 tools/mmsuite/base.py --print-tree)
-step bisect-step sh -c "cd '$tree' && '$here/tools/bisect-step' --arch x86_64 --only madv_free_thp"
+step bisect python3 tools/check-modes.py bisect
 echo "=== check: overall exit $rc"
 exit "$rc"

@@ -18,9 +18,13 @@ tag mm-suite-base, see README.md). Two commands:
                                 error or a compiler warning. Commits already
                                 verified are remembered by id and skipped.
 
-Mirrored sources (repo path <-> tree path):
-  kselftests/<name>.c        <-> tools/testing/selftests/mm/<name>.c
-  kunit/mm/tests/<name>.c    <-> mm/tests/<name>.c
+Mirrored sources (repo path <-> tree path), .c and .h:
+  kselftests/<name>.[ch]     <-> tools/testing/selftests/mm/<name>.[ch]
+  kunit/mm/tests/<name>.[ch] <-> mm/tests/<name>.[ch]
+
+check and build-each work in the suite's own worktree of the cached
+repository (base.RUN_TREE_NAME, branch base.RUN_BRANCH), never in the tree
+users edit.
 """
 
 import glob
@@ -53,9 +57,10 @@ def mirror_pairs(tree_files):
     """(repo path, tree path) for every mirrored file on either side."""
     pairs = []
     for rdir, tdir in MIRRORS:
-        names = {os.path.basename(p) for p in glob.glob(os.path.join(REPO, rdir, '*.c'))}
+        names = {os.path.basename(p) for ext in ('*.c', '*.h')
+                 for p in glob.glob(os.path.join(REPO, rdir, ext))}
         names |= {os.path.basename(p) for p in tree_files
-                  if os.path.dirname(p) == tdir and p.endswith('.c')}
+                  if os.path.dirname(p) == tdir and p.endswith(('.c', '.h'))}
         for n in sorted(names):
             pairs.append((os.path.join(rdir, n), os.path.join(tdir, n)))
     return pairs
@@ -137,7 +142,7 @@ def checkpatch(tree, patches):
 def cmd_check(tree):
     patches = base.read_series(PATCHES)
     if tree is None:
-        tree = base.base_tree(cache_dir())
+        tree = base.run_tree(cache_dir())
     onto = base.BASE_TAG
     logf = os.path.join(tempfile.gettempdir(), 'mm-suite-series-check.log')
     failed = 0
@@ -145,7 +150,7 @@ def cmd_check(tree):
         base.apply_series(tree, patches, onto, logf)
     except SuiteError as e:
         print('series: ' + e.msg)
-        return 6
+        return e.code
     print('series: %d patches apply on %s' % (len(patches), base.base_commit(tree)[:12]))
     cover = os.path.join(PATCHES, '0000-cover-letter.patch')
     with open(cover) as f:
@@ -154,8 +159,8 @@ def cmd_check(tree):
     if not m or m.group(1) != base.base_commit(tree):
         print('cover letter: base-commit missing or not %s' % base.base_commit(tree))
         failed += 1
-    for rpath, tpath in mirror_pairs(series_new_files(tree, onto, base.BRANCH)):
-        r = base.git(tree, 'show', '%s:%s' % (base.BRANCH, tpath), check=False)
+    for rpath, tpath in mirror_pairs(series_new_files(tree, onto, base.RUN_BRANCH)):
+        r = base.git(tree, 'show', '%s:%s' % (base.RUN_BRANCH, tpath), check=False)
         rp = os.path.join(REPO, rpath)
         if r.returncode:
             print('drift: %s exists in the repo but the series does not add %s' % (rpath, tpath))
@@ -178,19 +183,19 @@ def cmd_check(tree):
 
 def cmd_build_each(tree):
     """Every patch builds: x86_64, the suite's own .config, one commit at
-    a time in a worktree so the main tree's files (and its incremental
-    build) are not touched."""
-    import kbuild
+    a time in the suite's worktree (the source path of every suite build,
+    so ccache entries are shared with the suite and with bisect runs) and
+    a build directory of its own, so the suite's incremental build is not
+    touched. The worktree is put back on the series afterwards."""
     cache = cache_dir()
-    if tree is None:
-        tree = base.base_tree(cache)
+    wt = base.run_tree(cache)
     seed = os.path.join(cache, 'build', 'kunit-x86_64', '.config')
     bdir = os.path.join(cache, 'build', 'each-x86_64')
-    wt = os.path.join(cache, 'src', 'each-worktree')
-    commits = base.git(tree, 'rev-list', '--reverse',
-                       '%s..%s' % (base.BASE_TAG, base.BRANCH)).stdout.split()
+    commits = base.git(wt, 'rev-list', '--reverse',
+                       '%s..%s' % (base.BASE_TAG, base.RUN_BRANCH)).stdout.split()
     if not commits:
-        print('build-each: no commits between %s and %s' % (base.BASE_TAG, base.BRANCH))
+        print('build-each: no commits between %s and %s; run ./run_tests.sh first'
+              % (base.BASE_TAG, base.RUN_BRANCH))
         return 6
     os.makedirs(bdir, exist_ok=True)
     verified_path = os.path.join(bdir, 'verified')
@@ -205,30 +210,42 @@ def cmd_build_each(tree):
     if not os.path.exists(seed):
         print('build-each: no %s yet; run ./run_tests.sh --arch x86_64 first' % seed)
         return 7
-    if not os.path.isdir(wt):
-        base.git(tree, 'worktree', 'prune')
-        base.git(tree, 'worktree', 'add', '-q', '--detach', wt, base.BASE_TAG)
+    try:
+        base.refuse_to_discard(wt, base.RUN_BRANCH, (commits[-1],))
+    except SuiteError as e:
+        print('build-each: ' + e.msg)
+        return e.code
+    try:
+        return _build_each(wt, cache, seed, bdir, commits, verified, verified_path)
+    finally:
+        base.git(wt, 'checkout', '-q', base.RUN_BRANCH, check=False)
+
+
+def _build_each(wt, cache, seed, bdir, commits, verified, verified_path):
+    import kbuild
     env = kbuild._env(cache)
     jobs = str((os.cpu_count() or 2) + 1)
     failed = 0
     logf = os.path.join(bdir, 'build-each.log')
     for i, c in enumerate(commits, 1):
-        subject = base.git(tree, 'log', '-1', '--format=%s', c).stdout.strip()
+        subject = base.git(wt, 'log', '-1', '--format=%s', c).stdout.strip()
         if c in verified:
             print('build-each: [%d/%d] %s %s: ok (verified before)' % (i, len(commits),
                                                                        c[:12], subject))
             continue
-        base.git(wt, 'checkout', '-q', '-f', '--detach', c)
+        base.git(wt, 'checkout', '-q', '--detach', c)
         # The suite's config, reapplied at every commit: olddefconfig drops
         # the test options a commit does not define yet, and they must come
         # back at the commit that adds them.
         shutil.copy(seed, os.path.join(bdir, '.config'))
         t0 = time.monotonic()
         with open(logf, 'w') as log:
-            rc = subprocess.call(['make', '-s', 'O=' + bdir, 'olddefconfig'], cwd=wt,
+            rc = subprocess.call(['make', '-s', 'ARCH=x86_64', 'O=' + bdir, 'olddefconfig'],
+                                 cwd=wt,
                                  stdout=log, stderr=subprocess.STDOUT, env=env)
             if rc == 0:
-                rc = subprocess.call(['make', '-s', 'O=' + bdir, '-j' + jobs,
+                # ARCH and CC as kunit.py passes them, for ccache hits.
+                rc = subprocess.call(['make', '-s', 'ARCH=x86_64', 'O=' + bdir, '-j' + jobs,
                                       'CC=ccache gcc', 'bzImage'], cwd=wt,
                                      stdout=log, stderr=subprocess.STDOUT, env=env)
         with open(logf, errors='replace') as f:
@@ -262,6 +279,9 @@ def main(argv):
         cmd_export(tree)
         return 0
     if argv[0] == 'build-each':
+        if tree:
+            print('build-each takes no TREE: it builds the series in the suite\'s worktree')
+            return 2
         return cmd_build_each(tree)
     return cmd_check(tree)
 

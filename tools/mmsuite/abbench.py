@@ -8,8 +8,9 @@ feature being measured (later patches build on that code and would not
 apply without it); "patched" is the whole series. Both are built with
 one configuration: the suite's, with configs/bench.config over it
 (no DEBUG_VM), in a build directory of their own; Kconfig symbols the
-base does not define are left out, as when bisecting. The tree is put
-back on the full series afterwards, as the suite expects it.
+base does not define are left out, as when bisecting. Both are built in
+the suite's own worktree (tools/mmsuite/base.py), which is put back on the
+full series afterwards.
 """
 
 import argparse
@@ -42,12 +43,7 @@ def split_series(first):
 
 
 def _build_variant(tree, arch, cache, patches, branch, out, logf, jobs):
-    base.git(tree, 'checkout', '-q', '-f', '-B', branch, base.BASE_TAG)
-    for p in patches:
-        r = base.git(tree, 'am', '-q', '--committer-date-is-author-date', p, check=False)
-        if r.returncode:
-            base.git(tree, 'am', '--abort', check=False)
-            raise SuiteError(6, 'patch %s does not apply' % p)
+    base.apply_series(tree, patches, base.BASE_TAG, logf, branch=branch)
     bdir = os.path.join(cache, 'build', 'bench-' + arch.name)
     kbuild.build_kernel(tree, arch, cache, bdir, logf, jobs, [BENCH_CONFIG])
     shutil.copy(os.path.join(bdir, arch.kernel_image), out)
@@ -62,7 +58,7 @@ def run(name, arch_name, first, prog, prog_args, timeout, mem_mb, jobs):
     res = os.path.join(cache, 'results', 'bench-%s-%s' % (name, arch_name))
     os.makedirs(res, exist_ok=True)
     logf = os.path.join(res, 'build.log')
-    tree = base.base_tree(cache)
+    tree = base.run_tree(cache)
     series, kept = split_series(first)
     log('base variant: the series up to %s' % os.path.basename(series[len(kept)]))
 

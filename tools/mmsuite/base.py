@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 
-from common import (EXIT_BASE, EXIT_NOT_KERNEL, EXIT_PATCH, SuiteError,
+from common import (EXIT_BASE, EXIT_NOT_KERNEL, EXIT_PATCH, EXIT_WORK, SuiteError,
                     log, run)
 
 PKG = 'linux-source-6.12'
@@ -17,7 +17,15 @@ TARBALL = 'linux-source-6.12.tar.xz'
 TARBALL_SHA256 = '585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcceaa3961f'
 TREE_NAME = 'linux-6.12.117-deb'
 BASE_TAG = 'mm-suite-base'
+# The user's branch in the cached tree (README: edit and commit there).
 BRANCH = 'mm-suite'
+# The suite's own worktree of that repository, and its branch: every run
+# on the pinned base (default, --no-series, --peer, the gate's sides,
+# series.py check and build-each, the benchmarks) happens there, so a run
+# never touches the tree users edit, and all of them share one source path
+# (ccache hits across them).
+RUN_TREE_NAME = TREE_NAME + '-run'
+RUN_BRANCH = 'mm-suite-run'
 
 # The base commit is made with a fixed identity and date so that its id is
 # the same on every machine; the cover letter's base-commit: names it.
@@ -186,28 +194,84 @@ def series_digest(patches):
     return h.hexdigest()
 
 
-def apply_series(tree, patches, onto, logfile):
-    """Reset tree's BRANCH to onto and git am every patch; idempotent.
+def git_dir(tree):
+    """The git directory of tree's work tree (per worktree)."""
+    return git(tree, 'rev-parse', '--absolute-git-dir').stdout.strip()
 
-    When the branch already holds exactly this series on this base and the
-    work tree is clean, nothing is touched, so builds stay incremental.
+
+def _marker(tree, branch):
+    return os.path.join(git_dir(tree), 'mm-suite-series.' + branch)
+
+
+def _read_marker(path):
+    try:
+        with open(path) as f:
+            return f.read().split()
+    except OSError:
+        return []
+
+
+def refuse_to_discard(tree, branch, allowed=()):
+    """Raise EXIT_WORK if checking out another commit on branch would lose
+    work: uncommitted changes to tracked files, a git am or rebase in
+    progress, or commits on branch other than the ones in allowed (what
+    the suite itself put there)."""
+    gd = git_dir(tree)
+    for d, what in (('rebase-apply', 'a git am or rebase'), ('rebase-merge', 'a rebase'),
+                    ('MERGE_HEAD', 'a merge'), ('BISECT_LOG', 'a git bisect')):
+        if os.path.exists(os.path.join(gd, d)):
+            raise SuiteError(EXIT_WORK, '%s: %s is in progress; finish or abort it first '
+                             '(nothing was changed)' % (tree, what))
+    dirty = git(tree, 'status', '--porcelain', '-uno').stdout.splitlines()
+    if dirty:
+        raise SuiteError(EXIT_WORK, '%s has uncommitted changes that this run would '
+                         'discard (nothing was changed):\n  %s\nCommit them (then '
+                         '"tools/series.py export %s" to turn them into the series) or '
+                         '"git -C %s stash" them, and run again.'
+                         % (tree, '\n  '.join(dirty[:10]), tree, tree))
+    r = git(tree, 'rev-parse', '-q', '--verify', 'refs/heads/' + branch, check=False)
+    tip = r.stdout.strip()
+    if r.returncode or tip in allowed:
+        return
+    extra = git(tree, 'log', '--format=%h %s', tip, '--not',
+                *[a for a in allowed if a]).stdout.splitlines()
+    if not extra:
+        return
+    raise SuiteError(EXIT_WORK, '%s: branch %s has %d commit(s) that this run did not put '
+                     'there and would discard (nothing was changed):\n  %s\nExport them '
+                     'with "tools/series.py export %s", move them to a branch of your own, '
+                     'or test the tree as it is with --kernel-src and no --apply-series.'
+                     % (tree, branch, len(extra), '\n  '.join(extra[:10]), tree))
+
+
+def apply_series(tree, patches, onto, logfile, branch=RUN_BRANCH):
+    """Point tree's branch at onto and git am every patch; idempotent.
+
+    Never discards work: refuses (EXIT_WORK) when the tree has uncommitted
+    changes or the branch has commits this function did not make. When
+    the branch already holds exactly this series on this base and the work
+    tree is clean, nothing is touched, so builds stay incremental.
     """
     digest = series_digest(patches)
-    marker = os.path.join(tree, '.git', 'mm-suite-series')
+    marker = _marker(tree, branch)
     onto_id = git(tree, 'rev-parse', onto + '^{commit}').stdout.strip()
-    want = '%s %s' % (onto_id, digest)
-    clean = git(tree, 'status', '--porcelain', '-uno').stdout.strip() == ''
+    rec = _read_marker(marker)
+    made = rec[2] if len(rec) == 3 else ''
+    refuse_to_discard(tree, branch, (onto_id, made))
     head = git(tree, 'symbolic-ref', '-q', 'HEAD', check=False).stdout.strip()
-    if clean and head == 'refs/heads/' + BRANCH and os.path.exists(marker):
-        with open(marker) as f:
-            if f.read().strip() == want:
-                log('series already applied (%d patches)' % len(patches))
-                return
-    if os.path.isdir(os.path.join(tree, '.git', 'rebase-apply')):
-        git(tree, 'am', '--abort', check=False)
+    tip = git(tree, 'rev-parse', '-q', '--verify', 'refs/heads/' + branch,
+              check=False).stdout.strip()
+    if head == 'refs/heads/' + branch and rec[:2] == [onto_id, digest] and tip == made:
+        log('series already applied (%d patches)' % len(patches))
+        return made
     if os.path.exists(marker):
         os.unlink(marker)
-    git(tree, 'checkout', '-q', '-f', '-B', BRANCH, onto_id)
+    # No -f: the tree is clean, and git refuses rather than overwrite an
+    # untracked file in the way.
+    r = git(tree, 'checkout', '-q', '-B', branch, onto_id, check=False)
+    if r.returncode:
+        raise SuiteError(EXIT_WORK, '%s: cannot check out %s: %s' % (tree, onto_id[:12],
+                                                                    r.stderr.strip()))
     for p in patches:
         r = git(tree, 'am', '-q', '--committer-date-is-author-date', p, check=False)
         if r.returncode:
@@ -216,9 +280,45 @@ def apply_series(tree, patches, onto, logfile):
             git(tree, 'am', '--abort', check=False)
             raise SuiteError(EXIT_PATCH, 'patch %s does not apply on %s:\n%s'
                              % (p, onto_id[:12], (r.stdout + r.stderr).strip()))
+    tip = git(tree, 'rev-parse', 'HEAD').stdout.strip()
     with open(marker, 'w') as f:
-        f.write(want + '\n')
+        f.write('%s %s %s\n' % (onto_id, digest, tip))
     log('applied %d patches on %s' % (len(patches), onto_id[:12]))
+    return tip
+
+
+def run_tree(cache):
+    """The suite's own worktree of the base repository; created on first
+    use. Users do not edit it (README): runs check out what they need."""
+    repo = base_tree(cache)
+    wt = os.path.join(cache, 'src', RUN_TREE_NAME)
+    if not os.path.exists(os.path.join(wt, '.git')):
+        if os.path.exists(wt):
+            shutil.rmtree(wt)
+        git(repo, 'worktree', 'prune')
+        log('creating the suite\'s worktree %s' % wt)
+        git(repo, 'worktree', 'add', '-q', '--detach', wt, BASE_TAG)
+    return wt
+
+
+def offer_series(cache, tip):
+    """Put the series on the user's branch BRANCH of the cached tree, but
+    only while that branch holds no work of theirs: it is at the base or
+    at the series an earlier run put there, it is checked out, and the
+    tree is clean. Otherwise leave it alone."""
+    repo = os.path.join(cache, 'src', TREE_NAME)
+    offered = os.path.join(git_dir(repo), 'mm-suite-offered')
+    known = {base_commit(repo)} | set(_read_marker(offered))
+    cur = git(repo, 'rev-parse', '-q', '--verify', 'refs/heads/' + BRANCH,
+              check=False).stdout.strip()
+    head = git(repo, 'symbolic-ref', '-q', 'HEAD', check=False).stdout.strip()
+    clean = git(repo, 'status', '--porcelain', '-uno').stdout.strip() == ''
+    if cur == tip or cur not in known or head != 'refs/heads/' + BRANCH or not clean:
+        return
+    if git(repo, 'checkout', '-q', '-B', BRANCH, tip, check=False).returncode == 0:
+        with open(offered, 'w') as f:
+            f.write(tip + '\n')
+        log('%s: branch %s now holds the series (it held no work of yours)' % (repo, BRANCH))
 
 
 if __name__ == '__main__':
@@ -228,4 +328,7 @@ if __name__ == '__main__':
     if sys.argv[1:] == ['--print-tree']:
         print(os.path.join(cache_dir(), 'src', TREE_NAME))
         sys.exit(0)
-    sys.exit('usage: base.py --print-tree')
+    if sys.argv[1:] == ['--print-run-tree']:
+        print(os.path.join(cache_dir(), 'src', RUN_TREE_NAME))
+        sys.exit(0)
+    sys.exit('usage: base.py --print-tree | --print-run-tree')

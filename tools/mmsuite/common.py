@@ -19,6 +19,8 @@ EXIT_PATCH = 6          # a patch of the series does not apply
 EXIT_CONFIG = 7         # a requested config option did not make it into .config
 EXIT_BUILD = 8          # kernel or test build failed
 EXIT_VM = 9             # guest hung, panicked or gave no verdict
+EXIT_GATE_SIDE = 10     # --gate/--peer: a side could not be built or run; no comparison
+EXIT_WORK = 11          # the tree holds work a run would discard; nothing was changed
 
 EXIT_NAMES = {
     EXIT_OK: 'ok',
@@ -31,6 +33,8 @@ EXIT_NAMES = {
     EXIT_CONFIG: 'config error',
     EXIT_BUILD: 'build failure',
     EXIT_VM: 'VM failure',
+    EXIT_GATE_SIDE: 'a gate side could not be built or run',
+    EXIT_WORK: 'tree holds work a run would discard',
 }
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -11,7 +11,8 @@ import os
 
 import base
 import ktap
-from common import EXIT_PATCH, EXIT_USAGE, SuiteError, log
+from common import (EXIT_GATE_SIDE, EXIT_NAMES, EXIT_PATCH, EXIT_USAGE, SuiteError,
+                    log)
 
 BAD = (ktap.FAIL, ktap.ERROR)
 # A suite's time changed "beyond noise" when it moved by this factor and
@@ -78,6 +79,27 @@ def compare(before, after):
 
 def failed(diff):
     return bool(diff['regressions'] or diff['gone'])
+
+
+def verdict(diff, sides):
+    """(exit code, messages) of a gate. sides: label -> (rows, infra codes).
+    A side that could not be built, booted or run gives no comparison:
+    EXIT_GATE_SIDE, with what broke on which side, whatever the diff says
+    (its tests would all look gone or failed)."""
+    broken = []
+    for label in ('before', 'after'):
+        rows, infra = sides[label]
+        for r in rows:
+            if r.kind == 'infra':
+                broken.append('gate: the %s side could not be built or run: %s %s: %s'
+                              % (label, r.arch, r.suite, r.error))
+        if infra and not any(r.kind == 'infra' for r in rows):
+            broken.append('gate: the %s side could not be built or run (%s)'
+                          % (label, ', '.join(EXIT_NAMES.get(c, str(c)) for c in infra)))
+    if broken:
+        broken.append('gate: no comparison made; per-side logs are in before/ and after/')
+        return EXIT_GATE_SIDE, broken
+    return (1 if failed(diff) else 0), []
 
 
 def text(diff, labels=('before', 'after')):

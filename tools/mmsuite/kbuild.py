@@ -16,6 +16,9 @@ def _env(cache):
     env = dict(os.environ)
     env['CCACHE_DIR'] = os.path.join(cache, 'ccache')
     env.setdefault('CCACHE_MAXSIZE', '8G')
+    # Builds of one source tree in different build directories (the
+    # suite's, build-each's, a bisect's) share ccache entries.
+    env.setdefault('CCACHE_NOHASHDIR', '1')
     # Stable build stamps keep ccache hits and make reruns reproducible.
     env.setdefault('KBUILD_BUILD_TIMESTAMP', '2025-11-01')
     env.setdefault('KBUILD_BUILD_USER', 'mm-suite')
@@ -147,20 +150,29 @@ def compile_static(arch, hdr, outdir, name, srcs, logfile, extra=()):
     return out
 
 
+# Helper sources of kselftests/ that every program is linked with; the
+# series adds them to tools/testing/selftests/mm (mirrored like the tests).
+KSELFTEST_HELPERS = ('folio_util.c',)
+
+
 def build_guest_programs(tree, arch, hdr, outdir, logfile, tests):
     """Static init and kselftests for the guest.
 
-    The kselftests are compiled from the repo's kselftests/ (the single
-    source; the patch series carries a copy checked by tools/series.py
-    check), with vm_util/thp_settings/kselftest.h of the tree under test.
+    The kselftests and their helpers (KSELFTEST_HELPERS) are compiled from
+    the repo's kselftests/ (the single source; the patch series carries a
+    copy checked by tools/series.py check), with vm_util.c, thp_settings.c
+    and kselftest.h of the tree under test. The helpers need nothing of
+    vm_util.c that 6.12 lacks, so the tests build on any tree from 6.12 on,
+    with or without the series.
     """
     os.makedirs(outdir, exist_ok=True)
     mmdir = os.path.join(tree, 'tools/testing/selftests/mm')
     progs = {'init': compile_static(arch, hdr, outdir, 'init',
                                     [os.path.join(REPO, 'tools/guest/init.c')], logfile)}
+    helpers = [os.path.join(REPO, 'kselftests', h) for h in KSELFTEST_HELPERS]
     for name, _, _ in tests:
-        srcs = [os.path.join(REPO, 'kselftests', name + '.c'),
-                os.path.join(mmdir, 'vm_util.c'), os.path.join(mmdir, 'thp_settings.c')]
+        srcs = [os.path.join(REPO, 'kselftests', name + '.c')] + helpers + [
+            os.path.join(mmdir, 'vm_util.c'), os.path.join(mmdir, 'thp_settings.c')]
         progs[name] = compile_static(arch, hdr, outdir, name, srcs, logfile,
                                      ['-I', mmdir, '-I', os.path.dirname(mmdir)])
     return progs

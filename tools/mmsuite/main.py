@@ -112,31 +112,53 @@ def prepare_tree(a, cache, logfile):
         tree = os.path.abspath(a.kernel_src)
         base.check_kernel_tree(tree)
         if a.apply_series:
-            if not os.path.isdir(os.path.join(tree, '.git')):
+            if not os.path.isdir(os.path.join(tree, '.git')) and \
+                    not os.path.isfile(os.path.join(tree, '.git')):
                 raise SuiteError(EXIT_USAGE, '--apply-series: %s is not a git repository' % tree)
-            onto = 'HEAD'
-            marker = os.path.join(tree, '.git', 'mm-suite-series')
-            if os.path.exists(marker):
-                with open(marker) as f:
-                    onto = f.read().split()[0]
-            base.apply_series(tree, patches, onto, logfile)
+            # Onto what the series was applied on last time, else HEAD.
+            rec = base._read_marker(base._marker(tree, base.BRANCH))
+            onto = rec[0] if rec else 'HEAD'
+            base.apply_series(tree, patches, onto, logfile, branch=base.BRANCH)
         return tree, None
-    tree = base.base_tree(cache)
+    # The pinned base: always in the suite's own worktree, never in the
+    # tree users edit (README).
+    tree = base.run_tree(cache)
     base.check_kernel_tree(tree)
-    if a.no_series:
-        base.apply_series(tree, [], base.BASE_TAG, logfile)
-    else:
-        base.apply_series(tree, patches, base.BASE_TAG, logfile)
+    tip = base.apply_series(tree, patches, base.BASE_TAG, logfile)
+    if patches:
+        base.offer_series(cache, tip)
     return tree, base.base_commit(tree)
 
 
+def check_only(a):
+    """--only must be able to match something: a KUnit suite of
+    kunit/suites or a kselftest program (tests.list, and upstream-mm.list
+    with --upstream-mm). A typo would otherwise run an empty guest and
+    pass, and mark every bisect step good."""
+    if not a.only:
+        return
+    names = sorted({s for s, _ in expected_suites(None)})
+    progs = [n for n, _, _ in kbuild.read_test_list()]
+    if a.upstream_mm:
+        progs += [n for n, _, _ in kbuild.read_test_list('upstream-mm.list')]
+    if a.no_kunit:
+        names = []
+    if a.no_kselftest:
+        progs = [p for p in progs if p not in {n for n, _, _ in kbuild.read_test_list()}]
+    if not selected(a, names + progs):
+        raise SuiteError(EXIT_USAGE, '--only %s matches no test to run. It is SUITE or '
+                         'SUITE.CASE (shell globs) where SUITE is one of:\n  KUnit: %s\n  '
+                         'kselftest: %s' % (a.only, ' '.join(names) or '(none: --no-kunit)',
+                                            ' '.join(progs) or '(none: --no-kselftest)'))
+
+
 def expected_suites(arch):
-    """[(suite, Kconfig symbol)] from kunit/suites for arch."""
+    """[(suite, Kconfig symbol)] from kunit/suites for arch (None: any)."""
     out = []
     with open(os.path.join(REPO, 'kunit', 'suites')) as f:
         for ln in f:
             ln = ln.split('#', 1)[0].split()
-            if ln and arch in ln[2:]:
+            if ln and (arch is None or arch in ln[2:]):
                 out.append((ln[0], ln[1]))
     return out
 
@@ -416,16 +438,15 @@ def run_gate(a, tree, cache, res, meta):
     finally:
         gate.checkout(tree, restore)
     diff = gate.compare(sides['before'][0], sides['after'][0])
-    if gate.failed(diff):
-        code = 1
-    else:
-        infra = sides['before'][1] + sides['after'][1]
-        code = infra[0] if infra else 0
+    code, broken = gate.verdict(diff, {k: (v[0], v[1]) for k, v in sides.items()})
     gmeta = dict(meta, before=sides['before'][2], after=sides['after'][2],
-                 mode='peer' if a.peer else 'gate')
+                 mode='peer' if a.peer else 'gate', error=broken)
     gate.write(res, diff, gmeta, code)
     print('before: %s\nafter:  %s\n' % (gmeta['before'], gmeta['after']))
-    print(gate.text(diff))
+    if broken:
+        print('\n'.join(broken))
+    else:
+        print(gate.text(diff))
     print('\ngate: %s (exit %d: %s); per-side reports in %s/{before,after}; diff: %s'
           % ('REGRESSED' if code == 1 else 'OK' if code == 0 else 'ERROR', code,
              EXIT_NAMES.get(code, '?'), res, os.path.join(res, 'gate.txt')))
@@ -451,6 +472,7 @@ def main(argv):
     log('mm-suite: results in %s' % res)
     meta = {'arches': [x.name for x in a.arches], 'started': stamp, 'debug': a.debug}
     try:
+        check_only(a)
         # Inputs first (cheap, and the user's mistake is the likelier one),
         # then the packages the builds need.
         deps.ensure(['git', 'xz-utils'], install=not a.no_install, logfile=setup_log)
@@ -458,7 +480,7 @@ def main(argv):
         # One set of build directories per source tree, so that runs on a
         # user's tree do not throw away the incremental state of the base's.
         a.build_root = os.path.join(cache, 'build')
-        if a.kernel_src and tree != os.path.join(cache, 'src', base.TREE_NAME):
+        if a.kernel_src and tree != os.path.join(cache, 'src', base.RUN_TREE_NAME):
             tag = hashlib.sha1(tree.encode()).hexdigest()[:10]
             a.build_root = os.path.join(cache, 'build', 'src-' + tag)
         pkgs = set()

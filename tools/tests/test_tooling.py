@@ -26,6 +26,7 @@ import gate  # noqa: E402
 import kbuild  # noqa: E402
 import ktap  # noqa: E402
 import main  # noqa: E402
+import mutant  # noqa: E402
 import report  # noqa: E402
 import splat  # noqa: E402
 import vm  # noqa: E402
@@ -477,6 +478,202 @@ class GateTest(unittest.TestCase):
             f.write('dirty\n')
         with self.assertRaises(common.SuiteError):
             gate.require_clean(self.d)
+
+
+class GateVerdictTest(unittest.TestCase):
+    def test_a_side_that_did_not_build_is_an_error_not_a_regression(self):
+        ok = [_row('madv_free_thp', 'x86_64', [ktap.PASS])]
+        broken = [report.Row('build', 'x86_64', 'infra',
+                             error='x86_64: building guest program madv_free_thp failed')]
+        for before, after, side in ((broken, ok, 'before'), (ok, broken, 'after')):
+            d = gate.compare(before, after)
+            code, msg = gate.verdict(d, {'before': (before, [8] if before is broken else []),
+                                         'after': (after, [8] if after is broken else [])})
+            self.assertEqual(code, common.EXIT_GATE_SIDE)
+            self.assertIn('the %s side could not be built or run' % side, msg[0])
+            self.assertIn('no comparison made', msg[-1])
+
+    def test_a_hung_guest_is_an_error(self):
+        ok = [_row('t', 'x86_64', [ktap.PASS])]
+        code, _ = gate.verdict(gate.compare(ok, ok), {'before': (ok, []),
+                                                     'after': (ok, [common.EXIT_VM])})
+        self.assertEqual(code, common.EXIT_GATE_SIDE)
+
+    def test_real_sides_give_the_diff_verdict(self):
+        P, F = ktap.PASS, ktap.FAIL
+        b, a = [_row('t', 'um', [P])], [_row('t', 'um', [F])]
+        self.assertEqual(gate.verdict(gate.compare(b, a), {'before': (b, []),
+                                                          'after': (a, [])}), (1, []))
+        self.assertEqual(gate.verdict(gate.compare(b, b), {'before': (b, []),
+                                                          'after': (b, [])}), (0, []))
+
+
+class OnlyMatchesNothingTest(unittest.TestCase):
+    """--only that can match no suite or program is a usage error before
+    anything is set up, with the names it could have matched."""
+
+    def run_cmd(self, cmd, cwd=None):
+        cache = tempfile.mkdtemp()
+        try:
+            return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True, env=dict(os.environ, MMSUITE_CACHE=cache),
+                                  timeout=60, cwd=cwd or cache)
+        finally:
+            shutil.rmtree(cache)
+
+    def test_runner(self):
+        for extra in ([], ['--no-kunit']):
+            r = self.run_cmd([os.path.join(REPO, 'run_tests.sh'), '--arch', 'x86_64',
+                              '--only', 'nomatch*'] + extra)
+            self.assertEqual(r.returncode, common.EXIT_USAGE, r.stdout)
+            self.assertIn('matches no test', r.stdout)
+            self.assertIn('madv_free_thp', r.stdout)
+            self.assertNotIn('configuring', r.stdout)
+
+    def test_kselftest_only_with_no_kselftest(self):
+        r = self.run_cmd([os.path.join(REPO, 'run_tests.sh'), '--arch', 'x86_64',
+                          '--no-kselftest', '--only', 'madv_free_thp'])
+        self.assertEqual(r.returncode, common.EXIT_USAGE, r.stdout)
+
+    def test_a_real_name_is_accepted(self):
+        for only in ('mm_swap_*.case', 'madv_free_thp.*written*'):
+            main.check_only(main.parse_args(['--arch', 'x86_64', '--only', only]))
+
+    def test_bisect_step_aborts(self):
+        # From a (fake) kernel tree, so that only the --only check can abort.
+        cache = tempfile.mkdtemp()
+        try:
+            t = os.path.join(cache, 'linux')
+            for p in ('mm/memory.c', 'tools/testing/kunit/kunit.py', 'Kconfig',
+                      'tools/testing/selftests/mm/Makefile'):
+                os.makedirs(os.path.dirname(os.path.join(t, p)), exist_ok=True)
+                open(os.path.join(t, p), 'w').close()
+            with open(os.path.join(t, 'Makefile'), 'w') as f:
+                f.write('VERSION = 6\nPATCHLEVEL = 12\n')
+            r = subprocess.run([os.path.join(REPO, 'tools', 'bisect-step'), '--arch',
+                                'x86_64', '--no-install', '--only', 'nomatch'], cwd=t,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               timeout=60, env=dict(os.environ, MMSUITE_CACHE=cache))
+        finally:
+            shutil.rmtree(cache)
+        self.assertEqual(r.returncode, 128, r.stdout)
+        self.assertIn('matches no test', r.stdout)
+
+
+class TreeSafetyTest(unittest.TestCase):
+    """No run discards a commit or an edit, in any tree."""
+
+    def setUp(self):
+        self.cache = tempfile.mkdtemp()
+        self.repo = os.path.join(self.cache, 'src', base.TREE_NAME)
+        for p in ('mm/memory.c', 'tools/testing/kunit/kunit.py',
+                  'tools/testing/selftests/mm/Makefile', 'Kconfig'):
+            os.makedirs(os.path.dirname(os.path.join(self.repo, p)), exist_ok=True)
+            self.write(p, 'base\n')
+        self.write('Makefile', 'VERSION = 6\nPATCHLEVEL = 12\n')
+        base.git(self.repo, 'init', '-q', '-b', base.BRANCH)
+        base.git(self.repo, 'add', '-A')
+        base.git(self.repo, 'commit', '-q', '-m', 'base', fixed_date=True)
+        base.git(self.repo, 'tag', base.BASE_TAG)
+        # A one-patch series that changes Kconfig.
+        self.series = os.path.join(self.cache, 'series')
+        os.makedirs(self.series)
+        self.write('Kconfig', 'series\n')
+        base.git(self.repo, 'commit', '-q', '-am', 'the series', fixed_date=True)
+        base.git(self.repo, 'format-patch', '-q', '-o', self.series, 'HEAD~1')
+        base.git(self.repo, 'reset', '-q', '--hard', 'HEAD~1')
+        with open(os.path.join(self.series, 'series'), 'w') as f:
+            f.write(''.join(n + '\n' for n in sorted(os.listdir(self.series))
+                            if n.endswith('.patch')))
+
+    def tearDown(self):
+        shutil.rmtree(self.cache)
+
+    def write(self, path, text, mode='w'):
+        with open(os.path.join(self.repo, path), mode) as f:
+            f.write(text)
+
+    def read(self, path, tree=None):
+        with open(os.path.join(tree or self.repo, path)) as f:
+            return f.read()
+
+    def runner(self, *args, prog='run_tests.sh'):
+        extra = ['--prepare-only'] if prog == 'run_tests.sh' else []
+        return subprocess.run([os.path.join(REPO, prog), '--arch', 'um', '--no-install',
+                               '--series', self.series] + extra + list(args),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=120, cwd=self.repo,
+                              env=dict(os.environ, MMSUITE_CACHE=self.cache))
+
+    def user_work(self):
+        """A commit on branch mm-suite and an uncommitted edit, as README's
+        workflow has them."""
+        self.write('mm/memory.c', 'my commit\n')
+        base.git(self.repo, 'commit', '-q', '-am', 'my work')
+        self.write('mm/memory.c', 'my edit\n', 'a')
+        return kbuild.git_head(self.repo)
+
+    def assert_work_kept(self, head):
+        self.assertEqual(kbuild.git_head(self.repo), head)
+        self.assertEqual(base.git(self.repo, 'symbolic-ref', '--short', 'HEAD').stdout.strip(),
+                         base.BRANCH)
+        self.assertEqual(self.read('mm/memory.c'), 'my commit\nmy edit\n')
+
+    def test_runs_on_the_base_leave_the_users_tree_alone(self):
+        head = self.user_work()
+        for extra in ([], ['--no-series'], []):
+            r = self.runner(*extra)
+            self.assertIn(r.returncode, (0, common.EXIT_MISSING_DEPS), r.stdout)
+            self.assert_work_kept(head)
+        # The runs happened in the suite's own worktree, with the series.
+        wt = os.path.join(self.cache, 'src', base.RUN_TREE_NAME)
+        self.assertEqual(self.read('Kconfig', wt), 'series\n')
+
+    def test_an_untouched_user_branch_gets_the_series(self):
+        r = self.runner()
+        self.assertIn(r.returncode, (0, common.EXIT_MISSING_DEPS), r.stdout)
+        self.assertEqual(self.read('Kconfig'), 'series\n')
+
+    def test_apply_series_refuses_to_discard_an_edit_or_a_commit(self):
+        r = self.runner('--kernel-src', self.repo, '--apply-series')
+        self.assertIn(r.returncode, (0, common.EXIT_MISSING_DEPS), r.stdout)
+        applied = kbuild.git_head(self.repo)
+        # Applying the same series again is a no-op.
+        r = self.runner('--kernel-src', self.repo, '--apply-series')
+        self.assertIn('series already applied', r.stdout)
+        # An uncommitted edit: refused, kept.
+        self.write('mm/memory.c', 'my edit\n')
+        r = self.runner('--kernel-src', self.repo, '--apply-series')
+        self.assertEqual(r.returncode, common.EXIT_WORK, r.stdout)
+        self.assertIn('uncommitted changes', r.stdout)
+        self.assertIn('mm/memory.c', r.stdout)
+        self.assertEqual(kbuild.git_head(self.repo), applied)
+        self.assertEqual(self.read('mm/memory.c'), 'my edit\n')
+        # Committed on the branch: refused, kept.
+        base.git(self.repo, 'commit', '-q', '-am', 'my work')
+        mine = kbuild.git_head(self.repo)
+        r = self.runner('--kernel-src', self.repo, '--apply-series')
+        self.assertEqual(r.returncode, common.EXIT_WORK, r.stdout)
+        self.assertIn('my work', r.stdout)
+        self.assertIn('tools/series.py export', r.stdout)
+        self.assertEqual(kbuild.git_head(self.repo), mine)
+        # A bisect step on such a tree aborts the bisection.
+        r = self.runner('--apply-series', prog='tools/bisect-step')
+        self.assertEqual(r.returncode, 128, r.stdout)
+        self.assertEqual(kbuild.git_head(self.repo), mine)
+
+    def test_mutant_branch(self):
+        wt = base.run_tree(self.cache)
+        base.apply_series(wt, base.read_series(self.series), base.BASE_TAG, os.devnull)
+        first, tip = mutant.make_branch(wt, 'the series', 'Kconfig', 'series\n', 'bug\n')
+        self.assertEqual(first, tip)
+        self.assertEqual(base.git(wt, 'show', tip + ':Kconfig').stdout, 'bug\n')
+        self.assertEqual(base.git(wt, 'log', '-1', '--format=%s', tip).stdout.strip(),
+                         'the series')
+        self.assertEqual(base.git(wt, 'rev-parse', tip + '^').stdout.strip(),
+                         base.base_commit(wt))
+        with self.assertRaises(common.SuiteError):
+            mutant.make_branch(wt, 'the series', 'Kconfig', 'not there\n', 'x\n')
 
 
 class BisectStepTest(unittest.TestCase):

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""End-to-end checks of the runner's modes on trees without (all of) the
+series; tools/check.sh runs both.
+
+  tools/check-modes.py no-series   ./run_tests.sh --arch x86_64 --no-series
+        must reach the VM and give the verdicts the base must give (BASE
+        below): exit 1, every kselftest program reports, the feature tests
+        fail or skip naming what is absent, no build or VM error.
+  tools/check-modes.py bisect      puts a bug into an early patch of the
+        series (BISECT_MUTANT), then `git bisect run tools/bisect-step`
+        between the base and the mutated tip must name that patch.
+
+Both work in the suite's own worktree (see tools/mmsuite/base.py) and
+leave it on the series. Exit 0 when the check holds, 1 when it does not,
+another code when it could not run.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, 'mmsuite'))
+
+import base  # noqa: E402
+import mutant  # noqa: E402
+from common import REPO, SuiteError, cache_dir  # noqa: E402
+
+# What the pinned base without the series reports per kselftest program,
+# and why. A change here is a change in what the tests claim.
+BASE = {
+    # Lazyfree PMD THP and mTHP are split or unmapped page by page on the
+    # base, and a pinned clean lazyfree folio is made swap-backed.
+    'madv_free_thp': 'FAIL',
+    # CONFIG_PT_RECLAIM does not exist: the test says so and skips.
+    'pt_reclaim': 'SKIP',
+    # No hugepages-<size>kB/stats/collapse: khugepaged collapses to PMD
+    # size only; the test says so and skips.
+    'khugepaged_mthp': 'SKIP',
+    # Swap-out of mTHP works on the base (it splits or unmaps page by page),
+    # and the outcome is what the test checks.
+    'swapout_mthp': 'PASS',
+}
+
+# A bug in patch 0007: the batched unmap of a lazyfree mTHP forgets the
+# dirty bits it collected, so a page written after MADV_FREE is thrown
+# away with its folio. madv_free_thp's "keeps pages written" case passes
+# on the base and at every commit before 0007 and fails from 0007 on.
+BISECT_MUTANT = {
+    'subject': 'mm/rmap: unmap PTE-mapped lazyfree large folios in batches',
+    'path': 'mm/rmap.c',
+    'old': ('\t\t\t\tflush_tlb_range(vma, address, end_addr);\n'
+            '\t\t\tif (pte_dirty(pteval))\n'
+            '\t\t\t\tfolio_mark_dirty(folio);\n'
+            '\t\t} else if (likely(pte_present(pteval))) {\n'),
+    'new': ('\t\t\t\tflush_tlb_range(vma, address, end_addr);\n'
+            '\t\t} else if (likely(pte_present(pteval))) {\n'),
+    'only': 'madv_free_thp.*keeps pages written*',
+}
+
+
+def runner(*args):
+    cmd = [os.path.join(REPO, 'run_tests.sh')] + list(args)
+    print('check-modes: ' + ' '.join(cmd), flush=True)
+    return subprocess.call(cmd)
+
+
+def check_no_series():
+    res = tempfile.mkdtemp(prefix='no-series-', dir=os.path.join(cache_dir(), 'results'))
+    code = runner('--arch', 'x86_64', '--no-series', '--results-dir', res)
+    try:
+        with open(os.path.join(res, 'summary.json')) as f:
+            rows = json.load(f)['rows']
+    except (OSError, ValueError, KeyError) as e:
+        print('check-modes: no-series: no summary.json (%s)' % e)
+        return 1
+    bad = []
+    if code != 1:
+        bad.append('exit %d, expected 1 (the feature tests fail on the base)' % code)
+    got = {r['suite']: r for r in rows if r['kind'] == 'kselftest'}
+    for r in rows:
+        if r['kind'] == 'infra':
+            bad.append('infrastructure error: %s %s: %s' % (r['arch'], r['suite'],
+                                                           r.get('error')))
+        if r['kind'] == 'kunit' and r['verdict'] != 'SKIP':
+            bad.append('KUnit suite %s: %s, expected SKIP (the base defines none of '
+                       'the test options)' % (r['suite'], r['verdict']))
+    for prog, want in sorted(BASE.items()):
+        r = got.get(prog)
+        if not r:
+            bad.append('%s did not report' % prog)
+        elif r['verdict'] != want:
+            bad.append('%s: %s, expected %s' % (prog, r['verdict'], want))
+    for b in bad:
+        print('check-modes: no-series: ' + b)
+    print('check-modes: no-series: %s (results: %s)' % ('FAILED' if bad else 'ok', res))
+    return 1 if bad else 0
+
+
+def check_bisect():
+    cache = cache_dir()
+    wt = base.run_tree(cache)
+    logf = os.path.join(cache, 'results', 'check-bisect.log')
+    base.apply_series(wt, base.read_series(os.path.join(REPO, 'kernel-patches')),
+                      base.BASE_TAG, logf)
+    m = BISECT_MUTANT
+    culprit, tip = mutant.make_branch(wt, m['subject'], m['path'], m['old'], m['new'])
+    print('check-modes: bisect: bug put into "%s" (%s); bisecting %s..%s'
+          % (m['subject'], culprit[:12], base.BASE_TAG, mutant.MUTANT_BRANCH), flush=True)
+    out = ''
+    try:
+        base.git(wt, 'bisect', 'start', tip, base.base_commit(wt))
+        p = subprocess.run(['git', '-C', wt, 'bisect', 'run',
+                            os.path.join(HERE, 'bisect-step'), '--arch', 'x86_64',
+                            '--no-kunit', '--only', m['only']],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           cwd=wt)
+        out = p.stdout
+        sys.stdout.write(out)
+    finally:
+        base.git(wt, 'bisect', 'reset', '-q', base.RUN_BRANCH, check=False)
+        base.git(wt, 'checkout', '-q', base.RUN_BRANCH, check=False)
+    found = re.search(r'^([0-9a-f]{40}) is the first bad commit', out, re.M)
+    if not found:
+        print('check-modes: bisect: FAILED: git bisect run named no commit')
+        return 1
+    if found.group(1) != culprit:
+        print('check-modes: bisect: FAILED: named %s, the bug is in %s'
+              % (found.group(1)[:12], culprit[:12]))
+        return 1
+    print('check-modes: bisect: ok: git bisect run named %s "%s"' % (culprit[:12],
+                                                                   m['subject']))
+    return 0
+
+
+def main(argv):
+    if argv == ['no-series']:
+        return check_no_series()
+    if argv == ['bisect']:
+        try:
+            return check_bisect()
+        except SuiteError as e:
+            print('check-modes: bisect: ' + e.msg)
+            return e.code
+    print(__doc__)
+    return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
