@@ -85,7 +85,7 @@ def check_no_series():
     for r in rows:
         if r['kind'] == 'infra':
             bad.append('infrastructure error: %s %s: %s' % (r['arch'], r['suite'],
-                                                           r.get('error')))
+                                                           r.get('problem')))
         if r['kind'] == 'kunit' and r['verdict'] != 'SKIP':
             bad.append('KUnit suite %s: %s, expected SKIP (the base defines none of '
                        'the test options)' % (r['suite'], r['verdict']))
