@@ -105,6 +105,12 @@ def check_bisect():
     cache = cache_dir()
     wt = base.run_tree(cache)
     logf = os.path.join(cache, 'results', 'check-bisect.log')
+    bisect_log = os.path.join(base.git_dir(wt), 'BISECT_LOG')
+    if os.path.exists(bisect_log):
+        # Only this check bisects in the suite's worktree: an earlier run
+        # of it was interrupted.
+        print('check-modes: bisect: resetting a bisection an earlier check left in %s' % wt)
+        base.git(wt, 'bisect', 'reset', base.RUN_BRANCH)
     base.apply_series(wt, base.read_series(os.path.join(REPO, 'kernel-patches')),
                       base.BASE_TAG, logf)
     m = BISECT_MUTANT
@@ -114,16 +120,26 @@ def check_bisect():
     out = ''
     try:
         base.git(wt, 'bisect', 'start', tip, base.base_commit(wt))
-        p = subprocess.run(['git', '-C', wt, 'bisect', 'run',
-                            os.path.join(HERE, 'bisect-step'), '--arch', 'x86_64',
-                            '--no-kunit', '--only', m['only']],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           cwd=wt)
-        out = p.stdout
-        sys.stdout.write(out)
+        # Streamed as it comes (each step is a build and a boot), and kept.
+        p = subprocess.Popen(['git', '-C', wt, 'bisect', 'run',
+                              os.path.join(HERE, 'bisect-step'), '--arch', 'x86_64',
+                              '--no-kunit', '--only', m['only']],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             cwd=wt)
+        for ln in p.stdout:
+            sys.stdout.write(ln)
+            sys.stdout.flush()
+            out += ln
+        p.wait()
     finally:
-        base.git(wt, 'bisect', 'reset', '-q', base.RUN_BRANCH, check=False)
+        base.git(wt, 'bisect', 'reset', base.RUN_BRANCH, check=False)
         base.git(wt, 'checkout', '-q', base.RUN_BRANCH, check=False)
+    if out and not out.endswith('\n'):
+        print()
+    if os.path.exists(bisect_log):
+        print('check-modes: bisect: FAILED: git bisect reset did not end the bisection in %s'
+              % wt)
+        return 1
     found = re.search(r'^([0-9a-f]{40}) is the first bad commit', out, re.M)
     if not found:
         print('check-modes: bisect: FAILED: git bisect run named no commit')
