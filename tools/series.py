@@ -233,6 +233,17 @@ def _build_each(wt, cache, seed, bdir, commits, verified, verified_path):
             print('build-each: [%d/%d] %s %s: ok (verified before)' % (i, len(commits),
                                                                        c[:12], subject))
             continue
+        # A commit that changes only selftest files builds the same kernel
+        # as its parent: verified with it. (bzImage never built selftests.)
+        files = base.git(wt, 'diff', '--name-only', c + '^', c).stdout.split()
+        if i > 1 and commits[i - 2] in verified and files and \
+                all(f.startswith('tools/testing/selftests/') for f in files):
+            print('build-each: [%d/%d] %s %s: ok (only selftests change; the kernel '
+                  'is that of the commit before)' % (i, len(commits), c[:12], subject))
+            verified.add(c)
+            with open(verified_path, 'w') as f:
+                f.write('\n'.join(sorted(verified)) + '\n')
+            continue
         base.git(wt, 'checkout', '-q', '--detach', c)
         # The suite's config, reapplied at every commit: olddefconfig drops
         # the test options a commit does not define yet, and they must come
