@@ -801,6 +801,18 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(r.returncode, common.EXIT_USAGE, r.stdout)
         self.assertIn('uncommitted changes', r.stdout)
 
+    def test_gate_side_that_does_not_build_is_exit_10(self):
+        t = self.fake_kernel()
+        # kunit.py that fails at config: neither side can be built.
+        with open(os.path.join(t, 'tools/testing/kunit/kunit.py'), 'w') as f:
+            f.write('import sys\nsys.exit(1)\n')
+        base.git(t, 'commit', '-q', '-am', 'failing kunit.py')
+        r = self.run_suite('--arch', 'x86_64', '--no-install', '--kernel-src', t,
+                           '--gate', 'HEAD..HEAD')
+        self.assertEqual(r.returncode, common.EXIT_GATE_SIDE, r.stdout)
+        self.assertIn('the before side could not be built or run', r.stdout)
+        self.assertNotIn('REGRESSED', r.stdout)
+
     def test_unknown_arch(self):
         r = self.run_suite('--arch', 'sparc')
         self.assertEqual(r.returncode, common.EXIT_USAGE, r.stdout)
