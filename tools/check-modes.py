@@ -11,8 +11,8 @@ series; tools/check.sh runs both.
         series (BISECT_MUTANT), then `git bisect run tools/bisect-step`
         between the base and the mutated tip must name that patch.
 
-Both work in the suite's own worktree (see tools/mmsuite/base.py) and
-leave it on the series. Exit 0 when the check holds, 1 when it does not,
+Both work in the suite's own worktree (see tools/mmsuite/base.py); the
+next run puts it back on whatever that run needs. Exit 0 when the check holds, 1 when it does not,
 another code when it could not run.
 """
 
@@ -70,6 +70,7 @@ def runner(*args):
 
 
 def check_no_series():
+    os.makedirs(os.path.join(cache_dir(), 'results'), exist_ok=True)
     res = tempfile.mkdtemp(prefix='no-series-', dir=os.path.join(cache_dir(), 'results'))
     code = runner('--arch', 'x86_64', '--no-series', '--results-dir', res)
     try:
@@ -104,6 +105,7 @@ def check_no_series():
 def check_bisect():
     cache = cache_dir()
     wt = base.run_tree(cache)
+    os.makedirs(os.path.join(cache, 'results'), exist_ok=True)
     logf = os.path.join(cache, 'results', 'check-bisect.log')
     bisect_log = os.path.join(base.git_dir(wt), 'BISECT_LOG')
     if os.path.exists(bisect_log):

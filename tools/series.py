@@ -141,13 +141,16 @@ def checkpatch(tree, patches):
 
 def cmd_check(tree):
     patches = base.read_series(PATCHES)
+    # The suite's worktree and branch; in a tree given by the user, a
+    # branch of its own, so that neither the user's nor the suite's moves.
+    branch = base.RUN_BRANCH if tree is None else 'mm-suite-check'
     if tree is None:
         tree = base.run_tree(cache_dir())
     onto = base.BASE_TAG
     logf = os.path.join(tempfile.gettempdir(), 'mm-suite-series-check.log')
     failed = 0
     try:
-        base.apply_series(tree, patches, onto, logf)
+        base.apply_series(tree, patches, onto, logf, branch=branch)
     except SuiteError as e:
         print('series: ' + e.msg)
         return e.code
@@ -159,8 +162,8 @@ def cmd_check(tree):
     if not m or m.group(1) != base.base_commit(tree):
         print('cover letter: base-commit missing or not %s' % base.base_commit(tree))
         failed += 1
-    for rpath, tpath in mirror_pairs(series_new_files(tree, onto, base.RUN_BRANCH)):
-        r = base.git(tree, 'show', '%s:%s' % (base.RUN_BRANCH, tpath), check=False)
+    for rpath, tpath in mirror_pairs(series_new_files(tree, onto, branch)):
+        r = base.git(tree, 'show', '%s:%s' % (branch, tpath), check=False)
         rp = os.path.join(REPO, rpath)
         if r.returncode:
             print('drift: %s exists in the repo but the series does not add %s' % (rpath, tpath))

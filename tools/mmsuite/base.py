@@ -211,17 +211,22 @@ def _read_marker(path):
         return []
 
 
-def refuse_to_discard(tree, branch, allowed=()):
-    """Raise EXIT_WORK if checking out another commit on branch would lose
-    work: uncommitted changes to tracked files, a git am or rebase in
-    progress, or commits on branch other than the ones in allowed (what
-    the suite itself put there)."""
+def refuse_if_busy(tree):
+    """Raise EXIT_WORK if a git operation is in progress in tree."""
     gd = git_dir(tree)
     for d, what in (('rebase-apply', 'a git am or rebase'), ('rebase-merge', 'a rebase'),
                     ('MERGE_HEAD', 'a merge'), ('BISECT_LOG', 'a git bisect')):
         if os.path.exists(os.path.join(gd, d)):
             raise SuiteError(EXIT_WORK, '%s: %s is in progress; finish or abort it first '
                              '(nothing was changed)' % (tree, what))
+
+
+def refuse_to_discard(tree, branch, allowed=()):
+    """Raise EXIT_WORK if checking out another commit on branch would lose
+    work: uncommitted changes to tracked files, a git am or rebase in
+    progress, or commits on branch other than the ones in allowed (what
+    the suite itself put there)."""
+    refuse_if_busy(tree)
     dirty = git(tree, 'status', '--porcelain', '-uno').stdout.splitlines()
     if dirty:
         raise SuiteError(EXIT_WORK, '%s has uncommitted changes that this run would '
@@ -257,6 +262,9 @@ def apply_series(tree, patches, onto, logfile, branch=RUN_BRANCH):
     onto_id = git(tree, 'rev-parse', onto + '^{commit}').stdout.strip()
     rec = _read_marker(marker)
     made = rec[2] if len(rec) == 3 else ''
+    # Our own git am, interrupted: abort it (what it applied is recorded).
+    if rec[1:2] == ['partial'] and os.path.isdir(os.path.join(git_dir(tree), 'rebase-apply')):
+        git(tree, 'am', '--abort', check=False)
     refuse_to_discard(tree, branch, (onto_id, made))
     head = git(tree, 'symbolic-ref', '-q', 'HEAD', check=False).stdout.strip()
     tip = git(tree, 'rev-parse', '-q', '--verify', 'refs/heads/' + branch,
@@ -264,14 +272,21 @@ def apply_series(tree, patches, onto, logfile, branch=RUN_BRANCH):
     if head == 'refs/heads/' + branch and rec[:2] == [onto_id, digest] and tip == made:
         log('series already applied (%d patches)' % len(patches))
         return made
-    if os.path.exists(marker):
-        os.unlink(marker)
-    # No -f: the tree is clean, and git refuses rather than overwrite an
-    # untracked file in the way.
-    r = git(tree, 'checkout', '-q', '-B', branch, onto_id, check=False)
+    # No -f, and --no-overwrite-ignore (Debian's .gitignore ignores every
+    # top-level path, so a new file not yet added is "ignored"): git
+    # refuses rather than overwrite a file in the way.
+    r = git(tree, 'checkout', '-q', '--no-overwrite-ignore', '-B', branch, onto_id,
+            check=False)
     if r.returncode:
         raise SuiteError(EXIT_WORK, '%s: cannot check out %s: %s' % (tree, onto_id[:12],
                                                                     r.stderr.strip()))
+    def record(state, tip):
+        with open(marker, 'w') as f:
+            f.write('%s %s %s\n' % (onto_id, state, tip))
+
+    # While applying, the marker says "partial" and names the last commit
+    # made, so an interrupted or failed run is not taken for user work.
+    record('partial', onto_id)
     for p in patches:
         r = git(tree, 'am', '-q', '--committer-date-is-author-date', p, check=False)
         if r.returncode:
@@ -280,6 +295,7 @@ def apply_series(tree, patches, onto, logfile, branch=RUN_BRANCH):
             git(tree, 'am', '--abort', check=False)
             raise SuiteError(EXIT_PATCH, 'patch %s does not apply on %s:\n%s'
                              % (p, onto_id[:12], (r.stdout + r.stderr).strip()))
+        record('partial', git(tree, 'rev-parse', 'HEAD').stdout.strip())
     tip = git(tree, 'rev-parse', 'HEAD').stdout.strip()
     with open(marker, 'w') as f:
         f.write('%s %s %s\n' % (onto_id, digest, tip))
@@ -298,6 +314,11 @@ def run_tree(cache):
         git(repo, 'worktree', 'prune')
         log('creating the suite\'s worktree %s' % wt)
         git(repo, 'worktree', 'add', '-q', '--detach', wt, BASE_TAG)
+    # Only tools/check-modes.py bisects here; one it left (killed by a CI
+    # timeout, say) would make every later run refuse.
+    if os.path.exists(os.path.join(git_dir(wt), 'BISECT_LOG')):
+        log('ending a bisection an interrupted check left in %s' % wt)
+        git(wt, 'bisect', 'reset', check=False)
     return wt
 
 
@@ -315,7 +336,8 @@ def offer_series(cache, tip):
     clean = git(repo, 'status', '--porcelain', '-uno').stdout.strip() == ''
     if cur == tip or cur not in known or head != 'refs/heads/' + BRANCH or not clean:
         return
-    if git(repo, 'checkout', '-q', '-B', BRANCH, tip, check=False).returncode == 0:
+    if git(repo, 'checkout', '-q', '--no-overwrite-ignore', '-B', BRANCH, tip,
+           check=False).returncode == 0:
         with open(offered, 'w') as f:
             f.write(tip + '\n')
         log('%s: branch %s now holds the series (it held no work of yours)' % (repo, BRANCH))

@@ -128,6 +128,9 @@ def text(diff, labels=('before', 'after')):
 
 
 def markdown(diff, meta):
+    if meta.get('error'):
+        return ('### mm-suite gate\n\n' + '\n'.join('- ' + e for e in meta['error']) +
+                '\n\nVerdict: ERROR (no comparison made)\n')
     out = ['### mm-suite gate', '', 'Before: `%s`' % meta.get('before', '?'),
            'After: `%s`' % meta.get('after', '?'), '']
     out.append('| change | arch | test | before | after |')
@@ -146,11 +149,12 @@ def markdown(diff, meta):
 
 def write(res, diff, meta, code):
     with open(os.path.join(res, 'gate.txt'), 'w') as f:
-        f.write(text(diff) + '\n')
+        f.write(('\n'.join(meta['error']) if meta.get('error') else text(diff)) + '\n')
     with open(os.path.join(res, 'gate.md'), 'w') as f:
         f.write(markdown(diff, meta))
     doc = dict(meta)
-    doc.update({'exit_code': code, 'regressed': failed(diff), 'changes': diff})
+    doc.update({'exit_code': code, 'regressed': failed(diff) and not meta.get('error'),
+                'changes': diff})
     with open(os.path.join(res, 'gate.json'), 'w') as f:
         json.dump(doc, f, indent=1, sort_keys=True)
         f.write('\n')
@@ -193,7 +197,11 @@ def resolve_range(tree, spec):
 
 def make_candidate(tree, before, patches, logfile):
     """Branch GATE_BRANCH = before + patches; returns its commit."""
-    base.git(tree, 'checkout', '-q', '-f', '-B', GATE_BRANCH, before)
+    r = base.git(tree, 'checkout', '-q', '--no-overwrite-ignore', '-B', GATE_BRANCH, before,
+                 check=False)
+    if r.returncode:
+        raise SuiteError(EXIT_USAGE, '--gate: cannot check out %s in %s: %s'
+                         % (before[:12], tree, r.stderr.strip()))
     for p in patches:
         r = base.git(tree, 'am', '-q', '-3', p, check=False)
         if r.returncode:
@@ -216,10 +224,13 @@ def current_ref(tree):
 
 
 def checkout(tree, ref):
-    base.git(tree, 'checkout', '-q', '-f', ref)
+    # The tree was clean when the gate started and builds go to O=: no -f,
+    # so nothing of the user's in the way is overwritten.
+    base.git(tree, 'checkout', '-q', '--no-overwrite-ignore', ref)
 
 
 def require_clean(tree):
+    base.refuse_if_busy(tree)
     if base.git(tree, 'status', '--porcelain', '-uno').stdout.strip():
         raise SuiteError(EXIT_USAGE, '--gate: %s has uncommitted changes; commit or stash '
                          'them first' % tree)

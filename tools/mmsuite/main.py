@@ -137,10 +137,12 @@ def check_only(a):
     pass, and mark every bisect step good."""
     if not a.only:
         return
-    names = sorted({s for s, _ in expected_suites(None)})
+    names = sorted({s for x in a.arches for s, _ in expected_suites(x.name)})
     progs = [n for n, _, _ in kbuild.read_test_list()]
     if a.upstream_mm:
         progs += [n for n, _, _ in kbuild.read_test_list('upstream-mm.list')]
+    if not any(x.target_cc for x in a.arches):
+        progs = []      # kselftests run in a QEMU guest only
     if a.no_kunit:
         names = []
     if a.no_kselftest:

@@ -662,6 +662,44 @@ class TreeSafetyTest(unittest.TestCase):
         self.assertEqual(r.returncode, 128, r.stdout)
         self.assertEqual(kbuild.git_head(self.repo), mine)
 
+    def test_a_patch_that_failed_leaves_no_refusal_behind(self):
+        good = sorted(n for n in os.listdir(self.series) if n.endswith('.patch'))[0]
+        bad = os.path.join(self.series, '0002-bad.patch')
+        with open(bad, 'w') as f:
+            f.write('From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
+                    'From: x <x@example.invalid>\nDate: Sat, 1 Nov 2025 00:00:00 +0000\n'
+                    'Subject: [PATCH] bad\n\n---\n'
+                    '--- a/mm/memory.c\n+++ b/mm/memory.c\n@@ -1,1 +1,1 @@\n-nothing\n+else\n')
+        with open(os.path.join(self.series, 'series'), 'w') as f:
+            f.write(good + '\n0002-bad.patch\n')
+        r = self.runner()
+        self.assertEqual(r.returncode, common.EXIT_PATCH, r.stdout)
+        # The series fixed: the suite's own half-applied branch is no obstacle.
+        with open(os.path.join(self.series, 'series'), 'w') as f:
+            f.write(good + '\n')
+        r = self.runner()
+        self.assertIn(r.returncode, (0, common.EXIT_MISSING_DEPS), r.stdout)
+
+    def test_an_ignored_file_in_the_way_is_not_overwritten(self):
+        # Debian's tree ignores every top-level path; a new file not yet
+        # added is "ignored", and the series' version must not replace it.
+        self.write('.gitignore', '/*\n')
+        base.git(self.repo, 'add', '-f', '.gitignore')
+        base.git(self.repo, 'commit', '-q', '-m', 'ignore all')
+        base.git(self.repo, 'tag', '-f', base.BASE_TAG)
+        os.makedirs(os.path.join(self.repo, 'new'))
+        self.write('new/draft.c', 'my draft\n')
+        wt = base.run_tree(self.cache)
+        with open(os.path.join(self.cache, 'p.patch'), 'w') as f:
+            f.write('From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
+                    'From: x <x@example.invalid>\nDate: Sat, 1 Nov 2025 00:00:00 +0000\n'
+                    'Subject: [PATCH] add\n\n---\n'
+                    '--- /dev/null\n+++ b/new/draft.c\n@@ -0,0 +1 @@\n+series\n')
+        tip = base.apply_series(wt, [os.path.join(self.cache, 'p.patch')], base.BASE_TAG,
+                                os.devnull)
+        base.offer_series(self.cache, tip)
+        self.assertEqual(self.read('new/draft.c'), 'my draft\n')
+
     def test_mutant_branch(self):
         wt = base.run_tree(self.cache)
         base.apply_series(wt, base.read_series(self.series), base.BASE_TAG, os.devnull)
