@@ -107,12 +107,8 @@ def check_bisect():
     wt = base.run_tree(cache)
     os.makedirs(os.path.join(cache, 'results'), exist_ok=True)
     logf = os.path.join(cache, 'results', 'check-bisect.log')
+    # base.run_tree() has already ended a bisection an interrupted check left.
     bisect_log = os.path.join(base.git_dir(wt), 'BISECT_LOG')
-    if os.path.exists(bisect_log):
-        # Only this check bisects in the suite's worktree: an earlier run
-        # of it was interrupted.
-        print('check-modes: bisect: resetting a bisection an earlier check left in %s' % wt)
-        base.git(wt, 'bisect', 'reset', base.RUN_BRANCH)
     base.apply_series(wt, base.read_series(os.path.join(REPO, 'kernel-patches')),
                       base.BASE_TAG, logf)
     m = BISECT_MUTANT

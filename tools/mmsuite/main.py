@@ -138,7 +138,8 @@ def check_only(a):
     if not a.only:
         return
     names = sorted({s for x in a.arches for s, _ in expected_suites(x.name)})
-    progs = [n for n, _, _ in kbuild.read_test_list()]
+    ours = [n for n, _, _ in kbuild.read_test_list()]
+    progs = list(ours)
     if a.upstream_mm:
         progs += [n for n, _, _ in kbuild.read_test_list('upstream-mm.list')]
     if not any(x.target_cc for x in a.arches):
@@ -146,7 +147,7 @@ def check_only(a):
     if a.no_kunit:
         names = []
     if a.no_kselftest:
-        progs = [p for p in progs if p not in {n for n, _, _ in kbuild.read_test_list()}]
+        progs = [p for p in progs if p not in ours]
     if not selected(a, names + progs):
         raise SuiteError(EXIT_USAGE, '--only %s matches no test to run. It is SUITE or '
                          'SUITE.CASE (shell globs) where SUITE is one of:\n  KUnit: %s\n  '
