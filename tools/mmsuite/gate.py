@@ -8,6 +8,7 @@ one rebuild of what the series touches, not two cold builds.
 
 import json
 import os
+import re
 
 import base
 import ktap
@@ -36,12 +37,40 @@ def cases_of(rows):
     return out
 
 
+NUMBER = re.compile(r'\d+(?:\.\d+)?')
+
+
+def pair_renamed(b, a):
+    """Some upstream cases print a measured value in their name
+    ("transact_test Extra pages 145 (0.3%)"), so the same case has another
+    name on each side. A case only in `b` and one only in `a` whose names
+    differ in numbers alone, and are the only such pair, are one case:
+    rename the before one. Cases whose numbers tell them apart ("order 4",
+    "order 5") are on both sides and are never paired."""
+    def shape(key):
+        return (key[0], NUMBER.sub('#', key[1]))
+    renamed = []
+    only_b, only_a = {}, {}
+    for key in set(b) - set(a):
+        only_b.setdefault(shape(key), []).append(key)
+    for key in set(a) - set(b):
+        only_a.setdefault(shape(key), []).append(key)
+    for s, keys in only_b.items():
+        if len(keys) == 1 and len(only_a.get(s, ())) == 1:
+            new = only_a[s][0]
+            b[new] = b.pop(keys[0])
+            renamed.append({'arch': new[0], 'name': new[1], 'before': keys[0][1],
+                            'after': new[1], 'detail': ''})
+    return b, sorted(renamed, key=lambda x: x['name'])
+
+
 def compare(before, after):
     """What the series changed. Returns a dict of lists of
     {'arch', 'name', 'before', 'after', 'detail'} plus 'timing'."""
     b, a = cases_of(before), cases_of(after)
+    b, renamed = pair_renamed(b, a)
     out = {'regressions': [], 'fixes': [], 'new_skips': [], 'new_tests': [],
-           'gone': [], 'timing': []}
+           'gone': [], 'timing': [], 'renamed': renamed}
     for key in sorted(set(b) | set(a)):
         arch, name = key
         sb = b.get(key, (None, ''))[0]
@@ -106,13 +135,17 @@ def text(diff, labels=('before', 'after')):
     lines = []
     titles = [('regressions', 'New failures'), ('gone', 'Tests that no longer report'),
               ('new_skips', 'Now skipped'), ('fixes', 'New passes'),
-              ('new_tests', 'New tests')]
+              ('new_tests', 'New tests'),
+              ('renamed', 'Compared across a number in the name (before name -> after name)')]
     for key, title in titles:
         items = diff[key]
         if not items:
             continue
         lines.append('%s (%d):' % (title, len(items)))
         for it in items:
+            if key == 'renamed':
+                lines.append('  %s %s -> %s' % (it['arch'], it['before'], it['after']))
+                continue
             lines.append('  %s %s: %s -> %s' % (it['arch'], it['name'], it['before'],
                                                 it['after']))
             if key == 'regressions' and it['detail']:
@@ -135,7 +168,7 @@ def markdown(diff, meta):
            'After: `%s`' % meta.get('after', '?'), '']
     out.append('| change | arch | test | before | after |')
     out.append('|---|---|---|---|---|')
-    for key in ('regressions', 'gone', 'new_skips', 'fixes', 'new_tests'):
+    for key in ('regressions', 'gone', 'new_skips', 'fixes', 'new_tests', 'renamed'):
         for it in diff[key]:
             out.append('| %s | %s | %s | %s | %s |' % (key.replace('_', ' '), it['arch'],
                                                        it['name'], it['before'], it['after']))

@@ -508,6 +508,44 @@ class GateVerdictTest(unittest.TestCase):
                                                           'after': (b, [])}), (0, []))
 
 
+class GateRenameTest(unittest.TestCase):
+    """A case whose name carries a measured number is one case on both sides."""
+
+    def rows(self, names, status):
+        r = report.Row('pagemap_ioctl', 'arm64', 'kselftest')
+        r.cases = [{'name': n, 'status': status} for n in names]
+        return [r]
+
+    def test_measured_number_in_a_name(self):
+        P, F = ktap.PASS, ktap.FAIL
+        b = self.rows(['transact_test Extra pages 145 (0.3%), extra thread faults 145.'], P)
+        a = self.rows(['transact_test Extra pages 166 (0.3%), extra thread faults 166.'], P)
+        d = gate.compare(b, a)
+        self.assertFalse(gate.failed(d), d)
+        self.assertEqual(d['new_tests'], [])
+        a = self.rows(['transact_test Extra pages 166 (0.3%), extra thread faults 166.'], F)
+        d = gate.compare(b, a)
+        self.assertEqual([x['name'] for x in d['regressions']],
+                         ['transact_test Extra pages 166 (0.3%), extra thread faults 166.'])
+        self.assertEqual(d['regressions'][0]['before'], P)
+        self.assertIn('Extra pages 145', gate.text(d))
+
+    def test_numbers_that_tell_cases_apart_are_not_paired(self):
+        P = ktap.PASS
+        # order 4 vanished, order 5 appeared, order 6 on both sides: the
+        # pair is unique, so it is taken as one renamed case...
+        d = gate.compare(self.rows(['order 4', 'order 6'], P),
+                         self.rows(['order 5', 'order 6'], P))
+        self.assertFalse(gate.failed(d))
+        self.assertEqual([(x['before'], x['after']) for x in d['renamed']],
+                         [('order 4', 'order 5')])
+        # ...but two gone and two new with the same shape are not guessed at.
+        d = gate.compare(self.rows(['order 4', 'order 5'], P),
+                         self.rows(['order 7', 'order 8'], P))
+        self.assertEqual(len(d['gone']), 2)
+        self.assertEqual(len(d['new_tests']), 2)
+
+
 class OnlyMatchesNothingTest(unittest.TestCase):
     """--only that can match no suite or program is a usage error before
     anything is set up, with the names it could have matched."""
