@@ -4,8 +4,10 @@
  * and all together, checked against the rules transhuge.rst gives:
  *  - a PMD range whose pages were faulted in as base pages is collapsed,
  *    range by range, into folios of the enabled size;
- *  - below PMD size, max_ptes_none is scaled to the size
- *    (max_ptes_none >> (PMD order - order) none PTEs allowed per range);
+ *  - below PMD size, max_ptes_none has two meanings: HPAGE_PMD_NR - 1 (the
+ *    default) lets one present page make a range collapse, any other value
+ *    lets no none PTE be filled; so a collapse never makes the next size up
+ *    qualify on a later scan (no "creep" from a few pages to a PMD);
  *  - a swap entry or a page shared with another process keeps its range
  *    from being collapsed;
  *  - with several sizes enabled, the walk takes the largest size that
@@ -14,10 +16,16 @@
  *
  * For every case the expected layout is computed from those rules, then
  * the test waits (bounded) for khugepaged to reach it, lets khugepaged do
- * two more full scans, and checks from pagemap and kpageflags that every
- * range is backed by exactly the expected folio size (or is still base
- * pages, a hole or a swap entry), that the data is unchanged and that the
- * per-size "collapse" counter counted exactly the expected collapses.
+ * more full scans (two, or enough for a creep through every size), and
+ * checks from pagemap and kpageflags that every range is backed by exactly
+ * the expected folio size (or is still base pages, a hole or a swap entry),
+ * that no more pages are mapped than the rules predict, that the data is
+ * unchanged and that the per-size "collapse" counter counted exactly the
+ * expected collapses. Then it counts over exactly one more full scan of
+ * khugepaged that the per-size collapse_exceed_* counters rose by exactly
+ * one for every range of every enabled size that scan turned down for a
+ * none, swap or shared entry. Other processes with MADV_HUGEPAGE memory
+ * (or THP "always") would add to the counters: run it on a quiet system.
  *
  * The kernel claims the feature with the per-size counter
  * hugepages-<size>kB/stats/collapse. Without it the test skips, unless -f.
@@ -45,13 +53,22 @@
 
 #define MAX_PMD_NR		512	/* PTEs per table handled by this test */
 #define COLLAPSE_TIMEOUT_S	90	/* for khugepaged to reach the layout */
-#define SETTLE_TIMEOUT_S	30	/* for the two extra full scans */
+#define SETTLE_TIMEOUT_S	60	/* for the extra full scans */
+#define MAX_ORDER_NR		10	/* orders 0..9: up to MAX_PMD_NR PTEs */
+#define EXCEED_SLEEP_MS		500	/* between the scans check_exceed() counts */
 
 static size_t pagesize, pmdsize;
 static unsigned int pmd_order, pmd_nr;
 static int pagemap_fd = -1, kpageflags_fd = -1;
 static bool settings_saved, have_swap, force;
 static pid_t sharer = -1;	/* child that keeps PAGE_SHARED pages mapped */
+
+/* The per-size counters of a scan turning a range down, by reason. */
+enum exceed { EXCEED_NONE, EXCEED_SWAP, EXCEED_SHARED, NR_EXCEED, EXCEED_NOT };
+static const char * const exceed_name[NR_EXCEED] = {
+	"collapse_exceed_none_pte", "collapse_exceed_swap_pte",
+	"collapse_exceed_shared_pte",
+};
 
 /* What one page of the PMD range is set up as, before khugepaged runs. */
 enum page_setup { PAGE_DATA, PAGE_HOLE, PAGE_SWAP, PAGE_SHARED };
@@ -60,11 +77,25 @@ enum page_setup { PAGE_DATA, PAGE_HOLE, PAGE_SWAP, PAGE_SHARED };
 struct layout {
 	unsigned long orders;		/* enabled for khugepaged */
 	unsigned int max_ptes_none;
+	unsigned int settle_scans;	/* full scans after the layout is reached */
 	enum page_setup page[MAX_PMD_NR];
 	/* filled by expect_layout(): order of the folio at each index */
 	int folio_order[MAX_PMD_NR];	/* -1: not the start of a collapse */
-	unsigned int collapses[MAX_PMD_NR + 1];	/* expected, per order */
+	unsigned int collapses[MAX_ORDER_NR];	/* expected, per order */
+	/* filled by expect_exceed(): turn-downs of one scan once settled */
+	unsigned int exceed[MAX_ORDER_NR][NR_EXCEED];
 };
+
+/* The PMD-size limits the test sets: the defaults, for any table size. */
+static unsigned int max_ptes_swap(void)
+{
+	return pmd_nr / 8;
+}
+
+static unsigned int max_ptes_shared(void)
+{
+	return pmd_nr / 2;
+}
 
 /* ------------------------------------------------------------------ */
 /* The rules of transhuge.rst, applied to a layout. */
@@ -83,8 +114,10 @@ static bool range_qualifies(const struct layout *l, unsigned int idx,
 			    unsigned int order)
 {
 	unsigned int nr = 1U << order;
-	unsigned int max_none = order == pmd_order ? l->max_ptes_none :
-				l->max_ptes_none >> (pmd_order - order);
+	unsigned int max_none = l->max_ptes_none;
+
+	if (order != pmd_order)
+		max_none = max_none == pmd_nr - 1 ? nr - 1 : 0;
 
 	/* Every test range has data pages, all written and young. */
 	if (count_setup(l, idx, nr, PAGE_DATA) == 0)
@@ -106,8 +139,8 @@ static void expect_layout(struct layout *l)
 		l->folio_order[idx] = -1;
 
 	if ((l->orders & (1UL << pmd_order)) &&
-	    count_setup(l, 0, pmd_nr, PAGE_SWAP) <= 64 &&
-	    count_setup(l, 0, pmd_nr, PAGE_SHARED) <= 256 &&
+	    count_setup(l, 0, pmd_nr, PAGE_SWAP) <= max_ptes_swap() &&
+	    count_setup(l, 0, pmd_nr, PAGE_SHARED) <= max_ptes_shared() &&
 	    range_qualifies(l, 0, pmd_order)) {
 		l->folio_order[0] = pmd_order;
 		l->collapses[pmd_order]++;
@@ -134,6 +167,87 @@ static void expect_layout(struct layout *l)
 	}
 }
 
+/*
+ * Why a scan of the settled range turns down the range at @idx for @order,
+ * replaying the checks in the order the kernel makes them: the first entry
+ * over its budget decides. A page in a collapsed folio is a data page.
+ */
+static enum exceed turned_down(const struct layout *l, const int *in_folio,
+			       unsigned int idx, unsigned int order)
+{
+	unsigned int nr = 1U << order, none = 0, swap = 0, shared = 0, i;
+	unsigned int max_none = l->max_ptes_none, max_swap = max_ptes_swap();
+	unsigned int max_shared = max_ptes_shared();
+
+	if (order != pmd_order) {
+		max_none = max_none == pmd_nr - 1 ? nr - 1 : 0;
+		max_swap = 0;
+		max_shared = 0;
+	}
+	for (i = idx; i < idx + nr; i++) {
+		enum page_setup p = in_folio[i] >= 0 ? PAGE_DATA : l->page[i];
+
+		if (p == PAGE_SWAP && ++swap > max_swap)
+			return EXCEED_SWAP;
+		if (p == PAGE_HOLE && ++none > max_none)
+			return EXCEED_NONE;
+		if (p == PAGE_SHARED && ++shared > max_shared)
+			return EXCEED_SHARED;
+	}
+	return EXCEED_NOT;
+}
+
+/*
+ * The collapse_exceed_* counts of one full scan once the expected layout
+ * is there: the PMD range first, then the walk over the smaller sizes,
+ * which steps over every range that lies in one collapsed folio of that
+ * size or larger.
+ */
+static void expect_exceed(struct layout *l)
+{
+	unsigned long mthp = l->orders & ~(1UL << pmd_order);
+	int in_folio[MAX_PMD_NR];	/* order of the folio holding a page */
+	unsigned int idx, i, lowest;
+	enum exceed why;
+	int order;
+
+	memset(l->exceed, 0, sizeof(l->exceed));
+	for (idx = 0; idx < pmd_nr; idx++)
+		in_folio[idx] = -1;
+	for (idx = 0; idx < pmd_nr; idx++)
+		for (i = 0; l->folio_order[idx] >= 0 && i < 1U << l->folio_order[idx]; i++)
+			in_folio[idx + i] = l->folio_order[idx];
+	if (l->folio_order[0] == (int)pmd_order)
+		return;		/* PMD-mapped: nothing left to scan */
+	if (l->orders & (1UL << pmd_order)) {
+		why = turned_down(l, in_folio, 0, pmd_order);
+		if (why != EXCEED_NOT)
+			l->exceed[pmd_order][why]++;
+	}
+	if (!mthp)
+		return;
+	lowest = __builtin_ctzl(mthp);
+	for (idx = 0; idx < pmd_nr; ) {
+		unsigned int step = 1U << lowest;
+
+		for (order = pmd_order - 1; order >= (int)lowest; order--) {
+			if (!(mthp & (1UL << order)) || idx % (1U << order))
+				continue;
+			if (in_folio[idx] >= order) {
+				step = 1U << order;
+				break;
+			}
+			why = turned_down(l, in_folio, idx, order);
+			if (why == EXCEED_NOT) {
+				/* settled, so another reason: PAGE_RO, say */
+				continue;
+			}
+			l->exceed[order][why]++;
+		}
+		idx += step;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* pagemap, kpageflags, sysfs */
 
@@ -143,9 +257,94 @@ static bool backed_by_folio(char *addr, size_t size, char *why, size_t len)
 	return range_is_one_folio(pagemap_fd, kpageflags_fd, addr, size, why, len);
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static unsigned long read_full_scans(void)
 {
 	return read_num("/sys/kernel/mm/transparent_hugepage/khugepaged/full_scans");
+}
+
+/*
+ * Wait until khugepaged has finished a full scan after the @n-th, and for
+ * the rest of that wake-up (a tenth of its sleep); false on a timeout.
+ */
+static bool after_full_scan(unsigned long n)
+{
+	double start = now();
+
+	while (read_full_scans() <= n) {
+		if (now() - start > SETTLE_TIMEOUT_S)
+			return false;
+		usleep(5000);
+	}
+	usleep(EXCEED_SLEEP_MS * 100);
+	return true;
+}
+
+/*
+ * Count the collapse_exceed_* counters of every size over one full scan of
+ * the settled range, and check that they rose by what @l predicts. With
+ * pages_to_scan larger than every registered mm together, a wake-up that
+ * starts at the head of khugepaged's list ends there after one full scan;
+ * the counters are read while khugepaged sleeps before and after one.
+ */
+static bool check_exceed(const char *name, struct layout *l)
+{
+	long before[MAX_ORDER_NR][NR_EXCEED], after[MAX_ORDER_NR][NR_EXCEED];
+	unsigned long scans;
+	unsigned int order;
+	bool pass = true;
+	int e;
+
+	expect_exceed(l);
+	thp_write_num("khugepaged/pages_to_scan", pmd_nr * 64);
+	thp_write_num("khugepaged/scan_sleep_millisecs", EXCEED_SLEEP_MS);
+	/* The wake-up now may start in the middle of the list: skip it. */
+	if (!after_full_scan(read_full_scans()))
+		goto busy;
+	scans = read_full_scans();
+	for (order = 2; order <= pmd_order; order++)
+		for (e = 0; e < NR_EXCEED; e++)
+			before[order][e] = mthp_stat_get(pagesize << order, exceed_name[e]);
+	if (!after_full_scan(scans))
+		goto busy;
+	for (order = 2; order <= pmd_order; order++)
+		for (e = 0; e < NR_EXCEED; e++)
+			after[order][e] = mthp_stat_get(pagesize << order, exceed_name[e]);
+	if (read_full_scans() != scans + 1) {
+		ksft_print_msg("%s: %lu full scans counted where one was expected\n", name,
+			       read_full_scans() - scans);
+		return false;
+	}
+	for (order = 2; order <= pmd_order; order++) {
+		if (!(l->orders & (1UL << order)))
+			continue;
+		for (e = 0; e < NR_EXCEED; e++) {
+			long got = after[order][e] - before[order][e];
+
+			if (before[order][e] < 0 || after[order][e] < 0) {
+				ksft_print_msg("%s: %zu kB %s missing\n", name,
+					       (pagesize << order) >> 10, exceed_name[e]);
+				pass = false;
+			} else if (got != (long)l->exceed[order][e]) {
+				ksft_print_msg("%s: one scan: %zu kB %s +%ld, expected +%u\n",
+					       name, (pagesize << order) >> 10, exceed_name[e],
+					       got, l->exceed[order][e]);
+				pass = false;
+			}
+		}
+	}
+	return pass;
+busy:
+	ksft_print_msg("%s: khugepaged did not finish a full scan in %d s\n", name,
+		       SETTLE_TIMEOUT_S);
+	return false;
 }
 
 static bool swap_configured(void)
@@ -201,17 +400,9 @@ static void push_settings(unsigned long orders, unsigned int max_ptes_none)
 	s.khugepaged.alloc_sleep_millisecs = 10;
 	s.khugepaged.pages_to_scan = pmd_nr * 8;
 	s.khugepaged.max_ptes_none = max_ptes_none;
-	s.khugepaged.max_ptes_swap = 64;
-	s.khugepaged.max_ptes_shared = 256;
+	s.khugepaged.max_ptes_swap = max_ptes_swap();
+	s.khugepaged.max_ptes_shared = max_ptes_shared();
 	thp_push_settings(&s);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* ------------------------------------------------------------------ */
@@ -263,6 +454,32 @@ static void share_pages(const struct layout *l, char *mem)
 	for (i = 0; i < pmd_nr; i++)
 		if (l->page[i] == PAGE_DATA)
 			fill_page(mem, i);
+}
+
+/* Pages of the PMD range the rules say are mapped once khugepaged is done. */
+static unsigned int expected_present(const struct layout *l)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < pmd_nr; ) {
+		if (l->folio_order[i] >= 0) {
+			n += 1U << l->folio_order[i];
+			i += 1U << l->folio_order[i];
+			continue;
+		}
+		n += l->page[i] == PAGE_DATA || l->page[i] == PAGE_SHARED;
+		i++;
+	}
+	return n;
+}
+
+static unsigned int count_present(char *mem)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < pmd_nr; i++)
+		n += !!PAGEMAP_PRESENT(pagemap_get_entry(pagemap_fd, mem + i * pagesize));
+	return n;
 }
 
 /* Is every collapse of the expected layout there? Quietly. */
@@ -343,9 +560,9 @@ static bool check_layout(const struct layout *l, char *mem)
  */
 static void run_layout(const char *name, struct layout *l)
 {
-	long before[MAX_PMD_NR + 1], after[MAX_PMD_NR + 1];
+	long before[MAX_ORDER_NR], after[MAX_ORDER_NR];
 	char *map, *mem;
-	unsigned int i, order, pushed = 1;
+	unsigned int i, order, present, pushed = 1;
 	unsigned long scans;
 	bool pass = true;
 	double start, reached = -1;
@@ -407,14 +624,15 @@ static void run_layout(const char *name, struct layout *l)
 			}
 			usleep(10000);
 		}
-		/* Two full scans more: what must not collapse has had its chance. */
+		/* Full scans more: what must not collapse has had its chance. */
 		scans = read_full_scans();
 		start = now();
-		while (read_full_scans() < scans + 2 && now() - start < SETTLE_TIMEOUT_S)
+		while (read_full_scans() < scans + l->settle_scans &&
+		       now() - start < SETTLE_TIMEOUT_S)
 			usleep(50000);
-		if (read_full_scans() < scans + 2) {
-			ksft_print_msg("%s: khugepaged did not finish 2 full scans in %d s\n",
-				       name, SETTLE_TIMEOUT_S);
+		if (read_full_scans() < scans + l->settle_scans) {
+			ksft_print_msg("%s: khugepaged did not finish %u full scans in %d s\n",
+				       name, l->settle_scans, SETTLE_TIMEOUT_S);
 			pass = false;
 		}
 		if (reached < 0)
@@ -422,6 +640,8 @@ static void run_layout(const char *name, struct layout *l)
 				       name, COLLAPSE_TIMEOUT_S);
 		else
 			ksft_print_msg("%s: layout reached after %.2f s\n", name, reached);
+		if (reached >= 0 && pass && !check_exceed(name, l))
+			pass = false;
 
 		/*
 		 * Stop khugepaged before reading the data back: reading swaps
@@ -431,6 +651,13 @@ static void run_layout(const char *name, struct layout *l)
 			after[order] = mthp_stat_get(pagesize << order, "collapse");
 		push_settings(0, l->max_ptes_none);
 		pushed++;
+		/* Before check_layout() reads swapped-out pages back in. */
+		present = count_present(mem);
+		if (present != expected_present(l)) {
+			ksft_print_msg("%s: %u pages mapped, the rules predict %u\n",
+				       name, present, expected_present(l));
+			pass = false;
+		}
 		if (!check_layout(l, mem))
 			pass = false;
 
@@ -466,6 +693,7 @@ static void reset_layout(unsigned long orders, unsigned int max_ptes_none)
 
 	layout.orders = orders;
 	layout.max_ptes_none = max_ptes_none;
+	layout.settle_scans = 2;
 	for (i = 0; i < pmd_nr; i++)
 		layout.page[i] = PAGE_DATA;
 }
@@ -482,23 +710,44 @@ static void case_full(unsigned int order)
 }
 
 /*
- * max_ptes_none scaled so that one none PTE per range is allowed: ranges
- * with 0 and 1 holes collapse, ranges with 2 holes stay base pages.
+ * max_ptes_none HPAGE_PMD_NR - 1: a range with one page written collapses
+ * (its holes are filled with zeroes), a range with none stays empty.
  */
 static void case_max_ptes_none(unsigned int order)
 {
-	unsigned int nr = 1U << order, r;
+	unsigned int nr = 1U << order, r, i;
 	char name[64];
 
-	snprintf(name, sizeof(name), "%zu kB: max_ptes_none scaled to the size",
-		 (pagesize << order) >> 10);
-	reset_layout(1UL << order, 1U << (pmd_order - order));
-	for (r = 0; r < pmd_nr / nr; r++) {
-		if (r % 3 >= 1)
-			layout.page[r * nr + 1] = PAGE_HOLE;
-		if (r % 3 == 2)
-			layout.page[r * nr + nr - 1] = PAGE_HOLE;
-	}
+	snprintf(name, sizeof(name), "%zu kB: max_ptes_none %u fills holes",
+		 (pagesize << order) >> 10, pmd_nr - 1);
+	reset_layout(1UL << order, pmd_nr - 1);
+	for (r = 0; r < pmd_nr / nr; r++)
+		for (i = 0; i < nr; i++)
+			if ((r % 3 == 1 && i != nr - 1) || r % 3 == 2)
+				layout.page[r * nr + i] = PAGE_HOLE;
+	run_layout(name, &layout);
+}
+
+/*
+ * Any other max_ptes_none, with every size on: below PMD size only ranges
+ * with every page present collapse. With the limit scaled to each size
+ * instead, a value from HPAGE_PMD_NR / 2 up let 3 pages written of the
+ * first 4 collapse to 16 kB, which made 32 kB qualify on the next scan,
+ * and so on up to a PMD: 2 MB mapped for 19 pages written. The settle
+ * scans are enough for that to happen once per size.
+ */
+static void case_no_creep(unsigned long orders, unsigned int max_ptes_none)
+{
+	unsigned int i, chunk = pmd_nr / 8;
+	char name[80];
+
+	snprintf(name, sizeof(name), "all sizes: max_ptes_none %u does not creep",
+		 max_ptes_none);
+	reset_layout(orders, max_ptes_none);
+	layout.settle_scans = pmd_order + 2;
+	for (i = 0; i < pmd_nr; i++)
+		if (i > 2 && (i < chunk || i >= chunk + 16))
+			layout.page[i] = PAGE_HOLE;
 	run_layout(name, &layout);
 }
 
@@ -552,6 +801,12 @@ static void case_pmd(void)
 	layout.page[7] = PAGE_HOLE;
 	run_layout("PMD size: collapse still works", &layout);
 }
+
+/*
+ * max_ptes_none values for case_no_creep(), in 512ths of the table: with
+ * 512 PTEs, 64, 255, 256, 300 and 510.
+ */
+static const unsigned int creep_values[] = { 64, 255, 256, 300, 510 };
 
 static void print_help(const char *prog)
 {
@@ -614,7 +869,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 
-	ksft_set_plan(4 * nr_mthp + 2);
+	ksft_set_plan(4 * nr_mthp + 2 + ARRAY_SIZE(creep_values));
 	for (order = 2; order < pmd_order; order++) {
 		if (!(mthp_orders & (1UL << order)))
 			continue;
@@ -625,5 +880,8 @@ int main(int argc, char **argv)
 	}
 	case_all_sizes(mthp_orders);
 	case_pmd();
+	for (c = 0; c < (int)ARRAY_SIZE(creep_values); c++)
+		case_no_creep(mthp_orders | (1UL << pmd_order),
+			      creep_values[c] * pmd_nr / 512);
 	ksft_finished();
 }

@@ -7,7 +7,9 @@
 #   3. the series: applies with git am, test sources match it, checkpatch --strict
 #   4. the real suite on UML and x86_64 (KUnit + kselftests in the VM)
 #   5. every patch of the series builds on its own, without warnings
-#      (x86_64; commits verified before are skipped by id)
+#      (x86_64; commits verified before are skipped by id); the whole series
+#      builds what it touches on the configurations of series.py's MATRIX
+#      (ppc64le with THP: HPAGE_PMD_NR is not a constant there), W=1
 #   6. the modes end to end on x86_64 (cheap once 4 and 5 have built: they
 #      share the suite's worktree, so their builds are mostly ccache hits):
 #      --no-series must reach the VM and give the base's verdicts (exit 1);
@@ -37,6 +39,7 @@ step unit python3 -m unittest discover -s tools/tests -t . -v
 step series python3 tools/series.py check
 step suite ./run_tests.sh --arch "${MMSUITE_CHECK_ARCH:-um,x86_64}"
 step build-each python3 tools/series.py build-each
+step build-matrix python3 tools/series.py build-matrix
 step no-series python3 tools/check-modes.py no-series
 step gate ./run_tests.sh --arch x86_64 --no-kunit --gate tools/tests/gate-noop
 step bisect python3 tools/check-modes.py bisect

@@ -17,6 +17,11 @@ tag mm-suite-base, see README.md). Two commands:
                                 build directory, ccache); fail on a build
                                 error or a compiler warning. Commits already
                                 verified are remembered by id and skipped.
+  tools/series.py build-matrix  build what the series touches on the
+                                architectures and configurations of MATRIX
+                                (cross compilers from Debian, W=1, ccache,
+                                a build directory each); fail on an error
+                                or any warning
 
 Mirrored sources (repo path <-> tree path), .c and .h:
   kselftests/<name>.[ch]     <-> tools/testing/selftests/mm/<name>.[ch]
@@ -281,8 +286,82 @@ def _build_each(wt, cache, seed, bdir, commits, verified, verified_path):
     return 8 if failed else 0
 
 
+# Configurations the suite does not boot but the series must build on:
+# (name, ARCH, CROSS_COMPILE, Debian package, defconfig, scripts/config
+# arguments, make targets). ppc64le: HPAGE_PMD_NR is chosen at boot
+# there (radix or hash MMU), so it cannot size an array.
+MATRIX = [
+    ('ppc64le-thp', 'powerpc', 'powerpc64le-linux-gnu-', 'gcc-powerpc64le-linux-gnu',
+     'ppc64le_defconfig',
+     ['-e', 'TRANSPARENT_HUGEPAGE', '-e', 'PPC_RADIX_MMU', '-e', 'PPC_64S_HASH_MMU'],
+     ['mm/']),
+]
+
+
+def cmd_build_matrix():
+    """Build MATRIX in the suite's worktree at the series' tip."""
+    import deps
+    import kbuild
+    cache = cache_dir()
+    try:
+        deps.ensure([m[3] for m in MATRIX] + ['ccache'])
+    except SuiteError as e:
+        print('build-matrix: ' + e.msg)
+        return e.code
+    wt = base.run_tree(cache)
+    os.makedirs(os.path.join(cache, 'build'), exist_ok=True)
+    try:
+        # The series of this checkout, as every run builds it (no-op when
+        # the worktree already holds it; refuses rather than lose work).
+        base.apply_series(wt, base.read_series(PATCHES), base.BASE_TAG,
+                          os.path.join(cache, 'build', 'build-matrix-apply.log'))
+    except SuiteError as e:
+        print('build-matrix: ' + e.msg)
+        return e.code
+    env = kbuild._env(cache)
+    jobs = '-j%d' % ((os.cpu_count() or 2) + 1)
+    failed = 0
+    for name, arch, cross, _, defconfig, options, targets in MATRIX:
+        bdir = os.path.join(cache, 'build', 'matrix-' + name)
+        os.makedirs(bdir, exist_ok=True)
+        logf = os.path.join(bdir, 'build-matrix.log')
+        mk = ['make', '-s', 'ARCH=' + arch, 'CROSS_COMPILE=' + cross, 'O=' + bdir,
+              'CC=ccache %sgcc' % cross]
+        t0 = time.monotonic()
+        with open(logf, 'w') as log:
+            # The configuration is made again every time: cheap, and a
+            # series that adds a Kconfig symbol gets it.
+            rc = subprocess.call(mk + [defconfig], cwd=wt, stdout=log,
+                                 stderr=subprocess.STDOUT, env=env)
+            if rc == 0:
+                rc = subprocess.call([os.path.join(wt, 'scripts', 'config'), '--file',
+                                      os.path.join(bdir, '.config')] + options,
+                                     stdout=log, stderr=subprocess.STDOUT)
+            if rc == 0:
+                rc = subprocess.call(mk + ['olddefconfig'], cwd=wt, stdout=log,
+                                     stderr=subprocess.STDOUT, env=env)
+            if rc == 0:
+                rc = subprocess.call(mk + [jobs, 'W=1'] + targets, cwd=wt, stdout=log,
+                                     stderr=subprocess.STDOUT, env=env)
+        with open(logf, errors='replace') as f:
+            out = f.read().splitlines()
+        warnings = [ln for ln in out if 'warning:' in ln]
+        errors = [ln for ln in out if 'error:' in ln] or out[-10:]
+        secs = time.monotonic() - t0
+        if rc or warnings:
+            failed += 1
+            print('build-matrix: %s (%s): %s after %.0f s (log: %s)' % (
+                name, ' '.join(targets), 'BUILD FAILED' if rc else
+                '%d warning(s)' % len(warnings), secs, logf))
+            print('  ' + '\n  '.join((errors if rc else warnings)[:15]))
+        else:
+            print('build-matrix: %s (%s): ok in %.0f s' % (name, ' '.join(targets), secs),
+                  flush=True)
+    return 8 if failed else 0
+
+
 def main(argv):
-    if len(argv) < 1 or argv[0] not in ('export', 'check', 'build-each'):
+    if len(argv) < 1 or argv[0] not in ('export', 'check', 'build-each', 'build-matrix'):
         print(__doc__)
         return 2
     tree = os.path.abspath(argv[1]) if len(argv) > 1 else None
@@ -297,6 +376,11 @@ def main(argv):
             print('build-each takes no TREE: it builds the series in the suite\'s worktree')
             return 2
         return cmd_build_each(tree)
+    if argv[0] == 'build-matrix':
+        if tree:
+            print('build-matrix takes no TREE: it builds the series in the suite\'s worktree')
+            return 2
+        return cmd_build_matrix()
     return cmd_check(tree)
 
 

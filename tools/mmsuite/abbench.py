@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 
 import arches
@@ -42,6 +43,20 @@ def split_series(first):
     raise SuiteError(2, 'no patch in the series matches %r' % first)
 
 
+def series_at(rev, dest):
+    """The patch files of kernel-patches/ as the repo had them at git
+    revision rev, extracted into dest: a base that is another version of
+    the series, to measure a change to a patch."""
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(dest)
+    arc = subprocess.run(['git', '-C', REPO, 'archive', rev, 'kernel-patches'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if arc.returncode:
+        raise SuiteError(2, '--base-rev %s: %s' % (rev, arc.stderr.decode().strip()))
+    subprocess.run(['tar', '-x', '-C', dest], input=arc.stdout, check=True)
+    return base.read_series(os.path.join(dest, 'kernel-patches'))
+
+
 def _build_variant(tree, arch, cache, patches, branch, out, logf, jobs):
     base.apply_series(tree, patches, base.BASE_TAG, logf, branch=branch)
     bdir = os.path.join(cache, 'build', 'bench-' + arch.name)
@@ -50,17 +65,24 @@ def _build_variant(tree, arch, cache, patches, branch, out, logf, jobs):
     return bdir
 
 
-def run(name, arch_name, first, prog, prog_args, timeout, mem_mb, jobs):
+def run(name, arch_name, first, prog, prog_args, timeout, mem_mb, jobs, base_rev=None):
     """Boot base and patched kernels with tools/guest/<prog>.c; return
-    (results dir, {'base': ktap text, 'patched': ktap text})."""
+    (results dir, {'base': ktap text, 'patched': ktap text}). With
+    base_rev, "base" is the whole series as the repo had it at that git
+    revision instead of the series up to the patch `first`."""
     arch = arches.ARCHES[arch_name]
     cache = cache_dir()
     res = os.path.join(cache, 'results', 'bench-%s-%s' % (name, arch_name))
     os.makedirs(res, exist_ok=True)
     logf = os.path.join(res, 'build.log')
     tree = base.run_tree(cache)
-    series, kept = split_series(first)
-    log('base variant: the series up to %s' % os.path.basename(series[len(kept)]))
+    if base_rev:
+        series = base.read_series(os.path.join(REPO, 'kernel-patches'))
+        kept = series_at(base_rev, os.path.join(res, 'base-series'))
+        log('base variant: the series at %s (%d patches)' % (base_rev, len(kept)))
+    else:
+        series, kept = split_series(first)
+        log('base variant: the series up to %s' % os.path.basename(series[len(kept)]))
 
     images = {}
     try:
@@ -96,7 +118,16 @@ def run(name, arch_name, first, prog, prog_args, timeout, mem_mb, jobs):
 
 
 # What the guest programs print, one line per measurement.
-LINE = re.compile(r'# bench size_kb=(\d+) rep=(\d+) mib=(\d+) seconds=([\d.]+) left_kb=(\d+)')
+# case= is optional: a program that measures one thing per size leaves it
+# out; size_kb=0 stands for every size below PMD size at once.
+LINE = re.compile(r'# bench (?:case=(\S+) )?size_kb=(\d+) rep=(\d+) mib=(\d+) '
+                  r'seconds=([\d.]+) left_kb=(-?\d+)')
+
+
+def _label(key):
+    case, kb = key
+    size = '%dkB' % kb if kb else 'all'
+    return '%s:%s' % (case, size) if case else size
 
 
 def _quartiles(xs):
@@ -118,30 +149,32 @@ def report(res, name, ktaps, meta):
     results = {}
     for variant, text in ktaps.items():
         for m in LINE.finditer(text):
-            results.setdefault(variant, {}).setdefault(int(m.group(1)), []).append(
-                (float(m.group(4)), int(m.group(5))))
+            key = (m.group(1) or '', int(m.group(2)))
+            results.setdefault(variant, {}).setdefault(key, []).append(
+                (float(m.group(5)), int(m.group(6))))
     rows = []
-    print('%-7s %-24s %-24s %8s %6s %-8s %s' % ('size', 'base median (IQR) s',
+    print('%-12s %-24s %-24s %8s %6s %-8s %s' % ('size', 'base median (IQR) s',
                                                'patched median (IQR) s', 'change',
                                                'ratio', 'IQRs', 'left kB'))
-    for kb in sorted(results.get('patched', {}), reverse=True):
-        b = [t for t, _ in results.get('base', {}).get(kb, [])]
-        p = [t for t, _ in results['patched'][kb]]
+    for key in sorted(results.get('patched', {}), key=lambda k: (k[0], -k[1])):
+        kb = key[1]
+        b = [t for t, _ in results.get('base', {}).get(key, [])]
+        p = [t for t, _ in results['patched'][key]]
         if not b or not p:
             continue
         mb, mp = statistics.median(b), statistics.median(p)
         qb, qp = _quartiles(b), _quartiles(p)
         overlap = qb[0] <= qp[1] and qp[0] <= qb[1]
-        left = max(x for _, x in results['base'][kb] + results['patched'][kb])
+        left = max(x for _, x in results['base'][key] + results['patched'][key])
         change = (mp - mb) / mb * 100 if mb else 0.0
         ratio = mp / mb if mb else 0.0
-        rows.append({'size_kb': kb, 'base_median_s': mb, 'patched_median_s': mp,
+        rows.append({'case': key[0], 'size_kb': kb, 'base_median_s': mb, 'patched_median_s': mp,
                      'base_iqr_s': list(qb), 'patched_iqr_s': list(qp),
                      'iqr_overlap': overlap,
                      'change_pct': change, 'ratio': ratio, 'reps': len(p),
                      'base_s': b, 'patched_s': p, 'max_left_kb': left})
-        print('%-7s %-24s %-24s %+7.1f%% %6.3f %-8s %d' % (
-            '%dkB' % kb, '%.4f (%.4f-%.4f)' % (mb, qb[0], qb[1]),
+        print('%-12s %-24s %-24s %+7.1f%% %6.3f %-8s %d' % (
+            _label(key), '%.4f (%.4f-%.4f)' % (mb, qb[0], qb[1]),
             '%.4f (%.4f-%.4f)' % (mp, qp[0], qp[1]), change, ratio,
             'overlap' if overlap else 'apart', left))
     if not rows:
