@@ -274,6 +274,36 @@ class AbbenchReportTest(unittest.TestCase):
         finally:
             shutil.rmtree(d)
 
+    def test_cases_are_kept_apart(self):
+        """collapse_bench.c tags lines with case=; size_kb=0 is 'all sizes'."""
+        d = tempfile.mkdtemp()
+        try:
+            line = '# bench case=%s size_kb=%d rep=%d mib=4 seconds=%.3f left_kb=%d\n'
+            ktaps = {v: ''.join(line % (c, kb, i, t, -4 if c == 'sparse' else 0)
+                                for c, kb, t in (('dense', 64, 1.0), ('dense', 0, 2.0),
+                                                 ('sparse', 0, f))
+                                for i in range(3))
+                     for v, f in (('base', 3.0), ('patched', 1.5))}
+            with mock.patch('sys.stdout'):
+                rows = abbench.report(d, 'x', ktaps, {})
+            by = {(r['case'], r['size_kb']): r for r in rows}
+            self.assertEqual(set(by), {('dense', 64), ('dense', 0), ('sparse', 0)})
+            self.assertAlmostEqual(by[('sparse', 0)]['ratio'], 0.5)
+            self.assertEqual(by[('sparse', 0)]['max_left_kb'], -4)
+        finally:
+            shutil.rmtree(d)
+
+    def test_series_at_a_revision(self):
+        d = tempfile.mkdtemp()
+        try:
+            got = abbench.series_at('HEAD', d)
+            self.assertGreater(len(got), 1)
+            self.assertTrue(all(p.startswith(d) and os.path.exists(p) for p in got))
+            with self.assertRaises(common.SuiteError):
+                abbench.series_at('no-such-revision', d)
+        finally:
+            shutil.rmtree(d)
+
     def test_no_measurement_is_an_error(self):
         with self.assertRaises(common.SuiteError):
             with mock.patch('sys.stdout'):
@@ -506,6 +536,21 @@ class GateVerdictTest(unittest.TestCase):
                                                           'after': (a, [])}), (1, []))
         self.assertEqual(gate.verdict(gate.compare(b, b), {'before': (b, []),
                                                           'after': (b, [])}), (0, []))
+
+
+class BuildMatrixTest(unittest.TestCase):
+    """build-matrix fails on compiler warnings only, not on bison's notes."""
+
+    def test_compiler_warning(self):
+        sys.path.insert(0, os.path.join(REPO, 'tools'))
+        import importlib
+        series = importlib.import_module('series')
+        w = series.COMPILER_WARNING
+        self.assertTrue(w.search('/t/mm/khugepaged.c:117:31: warning: unused variable'))
+        self.assertTrue(w.search('/t/include/linux/mm.h:5: warning: x'))
+        self.assertFalse(w.search('/t/scripts/genksyms/parse.y: warning: 9 shift/reduce '
+                                  'conflicts [-Wconflicts-sr]'))
+        self.assertTrue(series.MATRIX and all(len(m) == 7 for m in series.MATRIX))
 
 
 class GateRenameTest(unittest.TestCase):
