@@ -17,6 +17,10 @@
  *  - uffd-wp: on a uffd-wp registered shmem range, MADV_DONTNEED leaves
  *    uffd-wp markers, which must keep their tables (and stay readable from
  *    pagemap);
+ *  - UFFDIO_MOVE: a thread moves pages from one table to another while
+ *    another frees both tables with MADV_DONTNEED; a move finds the table
+ *    it mapped gone and must retry, not fail (nor warn): it succeeds with
+ *    the data written, or says ENOENT when the source page was zapped;
  *  - stress: threads fault pages in and check them, a thread pins them
  *    through GUP-fast (vmsplice) and checks what it read, while another
  *    thread frees the tables with MADV_DONTNEED in a loop, for a bounded
@@ -31,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,6 +59,7 @@ static size_t pagesize;
 static size_t table_span;	/* bytes one PTE table maps */
 static int pagemap_fd = -1;
 static unsigned int stress_seconds = 5;
+static unsigned int move_seconds = 20;
 
 static long now_us(void)
 {
@@ -586,6 +592,239 @@ static void test_stress(void)
 	ksft_test_result(!s.failed, "stress: faults and GUP-fast against table freeing\n");
 }
 
+#define TAINT_WARN	512UL	/* bit 9 of /proc/sys/kernel/tainted */
+
+static unsigned long read_tainted(void)
+{
+	unsigned long t = 0;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (f && fscanf(f, "%lu", &t) != 1)
+		t = 0;
+	if (f)
+		fclose(f);
+	return t;
+}
+
+struct move_race {
+	char *src, *dst;
+	char *hsrc, *hdst;	/* tables with holes only, for hole moves */
+	int uffd;
+	bool stop;		/* both read and written with __atomic */
+	/* odd while the zapper zaps that range: a sequence count */
+	unsigned long src_zaps, dst_zaps;
+	unsigned long zeropages;
+};
+
+static unsigned long zap_count(unsigned long *c)
+{
+	return __atomic_load_n(c, __ATOMIC_SEQ_CST);
+}
+
+static void zap(char *p, unsigned long *c)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_SEQ_CST);
+	madvise(p, table_span, MADV_DONTNEED);
+	__atomic_fetch_add(c, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Did a zap run, or was one running, between two readings of @c? */
+static bool zapped_between(unsigned long before, unsigned long after)
+{
+	return before != after || (before & 1);
+}
+
+/* Zap both ranges whole, over and over: that frees their tables. */
+static void *move_zapper(void *arg)
+{
+	struct move_race *m = arg;
+
+	unsigned long n = 0;
+
+	/* Mostly the destination: its table is the one a move allocates. */
+	while (!__atomic_load_n(&m->stop, __ATOMIC_RELAXED)) {
+		if (!(++n % 4))
+			zap(m->src, &m->src_zaps);
+		zap(m->dst, &m->dst_zaps);
+		madvise(m->hsrc, table_span, MADV_DONTNEED);
+		madvise(m->hdst, table_span, MADV_DONTNEED);
+	}
+	return NULL;
+}
+
+/* A read of a zapped destination page is a missing fault: give it zeroes. */
+static void *move_fault_handler(void *arg)
+{
+	struct move_race *m = arg;
+	struct pollfd pfd = { .fd = m->uffd, .events = POLLIN };
+	struct uffdio_zeropage zp;
+	struct uffd_msg msg;
+	int ret;
+
+	while (!__atomic_load_n(&m->stop, __ATOMIC_RELAXED)) {
+		if (poll(&pfd, 1, 50) <= 0 || read(m->uffd, &msg, sizeof(msg)) != sizeof(msg))
+			continue;
+		if (msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		zp.range.start = msg.arg.pagefault.address & ~(pagesize - 1);
+		zp.range.len = pagesize;
+		zp.mode = 0;
+		/*
+		 * The zapper may free the table under UFFDIO_ZEROPAGE too:
+		 * EAGAIN, try again; EEXIST, wake the thread to fault again.
+		 */
+		do {
+			ret = ioctl(m->uffd, UFFDIO_ZEROPAGE, &zp);
+		} while (ret && errno == EAGAIN);
+		if (ret) {
+			struct uffdio_range r = zp.range;
+
+			if (errno != EEXIST)
+				ksft_exit_fail_msg("UFFDIO_ZEROPAGE: %s\n", strerror(errno));
+			if (ioctl(m->uffd, UFFDIO_WAKE, &r))
+				ksft_exit_fail_msg("UFFDIO_WAKE: %s\n", strerror(errno));
+		}
+		m->zeropages++;
+	}
+	return NULL;
+}
+
+/*
+ * UFFDIO_MOVE against MADV_DONTNEED freeing the tables of both sides. The
+ * main thread writes a new value into a source page and moves the page to
+ * the same offset of the destination, one page of the table at a time,
+ * while a thread zaps both ranges whole. A move may find the PMD of a
+ * table it has mapped cleared: it must retry (the kernel's -EAGAIN), not
+ * warn and fail with EINVAL. Each move must succeed with the value in the
+ * destination (or zeroes, when the zapper got there since), or fail with
+ * ENOENT when the source page was zapped before the move; a zero or an
+ * ENOENT with no zap of that range since the write is a lost page. The
+ * main thread empties the destination page after each check, so that the
+ * next move there finds it free. Between two such moves it moves holes
+ * (UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES) between two tables that never hold a
+ * page: each such move maps both tables, which the zapper keeps freeing,
+ * and does little else, so most of the time goes into the race; each
+ * must succeed. A warning (TAINT_WARN) fails the case.
+ */
+static void test_uffd_move(void)
+{
+	const char *name = "UFFDIO_MOVE against table freeing\n";
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_MOVE };
+	unsigned long moved = 0, enoent = 0, i = 0, zeroes = 0, holes = 0, tainted;
+	pthread_t zapper, handler;
+	struct move_race m = { 0 };
+	bool failed = false;
+	long end;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		ksft_test_result_skip("%s (one CPU: the move and the zap cannot race)\n",
+				      name);
+		return;
+	}
+	tainted = read_tainted();
+	m.uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (m.uffd < 0) {
+		ksft_test_result_skip("%s (no userfaultfd: %s)\n", name, strerror(errno));
+		return;
+	}
+	if (ioctl(m.uffd, UFFDIO_API, &api) || !(api.features & UFFD_FEATURE_MOVE)) {
+		close(m.uffd);
+		ksft_test_result_skip("%s (the kernel offers no UFFDIO_MOVE)\n", name);
+		return;
+	}
+	m.src = map_aligned(table_span, -1);
+	m.dst = map_aligned(table_span, -1);
+	m.hsrc = map_aligned(table_span, -1);
+	m.hdst = map_aligned(table_span, -1);
+	if (uffd_register(m.uffd, m.dst, table_span, true, false, false) ||
+	    uffd_register(m.uffd, m.hdst, table_span, true, false, false))
+		ksft_exit_fail_msg("UFFDIO_REGISTER missing: %s\n", strerror(errno));
+	if (pthread_create(&zapper, NULL, move_zapper, &m) ||
+	    pthread_create(&handler, NULL, move_fault_handler, &m))
+		ksft_exit_fail_msg("pthread_create\n");
+
+	end = now_us() + move_seconds * 1000000L;
+	while (now_us() < end && !failed) {
+		size_t off = (i % (table_span / pagesize)) * pagesize;
+		uint64_t v = tag(0, ++i), got;
+		unsigned long s0, s1, d0, d1, k;
+		struct uffdio_move mv = {
+			.dst = (uintptr_t)m.dst + off,
+			.src = (uintptr_t)m.src + off,
+			.len = pagesize,
+		};
+
+		s0 = zap_count(&m.src_zaps);
+		store((uint64_t *)(m.src + off), v);
+		d0 = zap_count(&m.dst_zaps);
+		if (ioctl(m.uffd, UFFDIO_MOVE, &mv)) {
+			s1 = zap_count(&m.src_zaps);
+			if (errno == ENOENT && zapped_between(s0, s1)) {
+				enoent++;
+				continue;
+			}
+			ksft_print_msg("UFFDIO_MOVE of page %zu: %s (moved %lld)\n",
+				       off / pagesize, strerror(errno), (long long)mv.move);
+			failed = true;
+			break;
+		}
+		got = load((uint64_t *)(m.dst + off));
+		d1 = zap_count(&m.dst_zaps);
+		if (!got && !zapped_between(d0, d1)) {
+			ksft_print_msg("moved page %zu reads zero with no zap since the move\n",
+				       off / pagesize);
+			failed = true;
+		}
+		zeroes += !got;
+		if (got != v && got) {
+			ksft_print_msg("moved page %zu holds %#llx, not %#llx or zero\n",
+				       off / pagesize, (unsigned long long)got,
+				       (unsigned long long)v);
+			failed = true;
+		}
+		madvise(m.dst + off, pagesize, MADV_DONTNEED);
+		moved++;
+		for (k = 0; k < 16 && !failed; k++) {
+			struct uffdio_move hole = {
+				.dst = (uintptr_t)m.hdst + off,
+				.src = (uintptr_t)m.hsrc + off,
+				.len = pagesize,
+				.mode = UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES,
+			};
+
+			if (ioctl(m.uffd, UFFDIO_MOVE, &hole)) {
+				ksft_print_msg("UFFDIO_MOVE of a hole: %s (moved %lld)\n",
+					       strerror(errno), (long long)hole.move);
+				failed = true;
+			}
+			holes++;
+		}
+	}
+	__atomic_store_n(&m.stop, true, __ATOMIC_RELAXED);
+	pthread_join(zapper, NULL);
+	pthread_join(handler, NULL);
+	ksft_print_msg("[INFO] uffd-move: %lu moved (%lu zapped since), %lu ENOENT, %lu holes\n",
+		       moved, zeroes, enoent, holes);
+	ksft_print_msg("[INFO] uffd-move: %lu + %lu zaps, %lu zero pages\n",
+		       m.src_zaps / 2, m.dst_zaps / 2, m.zeropages);
+	if ((read_tainted() & ~tainted) & TAINT_WARN) {
+		ksft_print_msg("the kernel warned (TAINT_WARN): see the kernel log\n");
+		failed = true;
+	}
+	if (!moved) {
+		ksft_print_msg("no move succeeded in %u s: nothing was tested\n", move_seconds);
+		failed = true;
+	}
+	uffd_unregister(m.uffd, m.dst, table_span);
+	uffd_unregister(m.uffd, m.hdst, table_span);
+	close(m.uffd);
+	munmap(m.src, table_span);
+	munmap(m.dst, table_span);
+	munmap(m.hsrc, table_span);
+	munmap(m.hdst, table_span);
+	ksft_test_result(!failed, "%s", name);
+}
+
 /* 1: configured, 0: not, -1: cannot tell. @where names the source. */
 static int pt_reclaim_configured(char *where, size_t len)
 {
@@ -613,13 +852,16 @@ int main(int argc, char **argv)
 	char where[160];
 	int opt, conf;
 
-	while ((opt = getopt(argc, argv, "ft:")) != -1) {
+	while ((opt = getopt(argc, argv, "ft:m:")) != -1) {
 		if (opt == 'f')
 			force = true;
 		else if (opt == 't')
 			stress_seconds = atoi(optarg);
+		else if (opt == 'm')
+			move_seconds = atoi(optarg);
 		else
-			ksft_exit_fail_msg("usage: %s [-f] [-t stress-seconds]\n", argv[0]);
+			ksft_exit_fail_msg("usage: %s [-f] [-t stress-seconds] [-m move-seconds]\n",
+					   argv[0]);
 	}
 
 	ksft_print_header();
@@ -638,11 +880,12 @@ int main(int argc, char **argv)
 	if (pagemap_fd < 0)
 		ksft_exit_skip("no /proc/self/pagemap (CONFIG_PROC_PAGE_MONITOR)\n");
 
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 	test_sparse();
 	test_partial();
 	test_shmem();
 	test_uffd_wp();
+	test_uffd_move();
 	test_stress();
 	ksft_finished();
 }

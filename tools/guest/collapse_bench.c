@@ -100,11 +100,12 @@ static int run(const char *name, unsigned long kb, int sparse, int rep,
 	for (i = 0; i < len; i += 4096)
 		if (!sparse || (i & 0xffff) != 0xf000)
 			mem[i] = 1;
-	madvise(mem, len, MADV_HUGEPAGE);
 
 	c0 = last_c = collapsed_kb();
 	t0 = t_last = now();
 	enable(kb, 1);
+	/* Registers the mm with khugepaged, now that a size is on. */
+	madvise(mem, len, MADV_HUGEPAGE);
 	scans = get(KHP "/full_scans");
 	while (now() - t0 < TIMEOUT_S) {
 		usleep(2000);
@@ -114,6 +115,9 @@ static int run(const char *name, unsigned long kb, int sparse, int rep,
 			t_last = now();
 			scans = get(KHP "/full_scans");
 		} else if (get(KHP "/full_scans") >= (long)scans + 2) {
+			break;
+		} else if (now() - t_last > 60) {
+			printf("# bench: khugepaged did nothing for 60 s\n");
 			break;
 		}
 	}
