@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for folio_dup_swap() and folio_put_swap(), which take and drop
- * the swap map references of a range of a folio's swap entries in one lock
- * round per cluster. mm/swapfile.c #includes this file when the test is
+ * KUnit tests for swap_dup_folio_range() and swap_put_folio_range(), which
+ * take and drop the swap map references of a range of a folio's swap
+ * entries in one lock round per cluster. mm/swapfile.c #includes this file when the test is
  * configured, so the cases can reach the static helpers too.
  *
  * Each case owns a swap area of its own: a swap_info_struct from
@@ -179,13 +179,13 @@ static void swap_dup_whole_folio(struct kunit *test)
 		after[i] = map[off + i] + 1;
 	}
 
-	KUNIT_ASSERT_EQ(test, folio_dup_swap(folio, folio_page(folio, 0), nr), 0);
+	KUNIT_ASSERT_EQ(test, swap_dup_folio_range(folio, folio_page(folio, 0), nr), 0);
 	expect_counts(test, off, nr, after);
 	/* Entries of the neighbours are untouched. */
 	KUNIT_EXPECT_EQ(test, map[off - 1], 0);
 	KUNIT_EXPECT_EQ(test, map[off + nr], 0);
 
-	folio_put_swap(folio, folio_page(folio, 0), nr);
+	swap_put_folio_range(folio, folio_page(folio, 0), nr);
 	expect_counts(test, off, nr, before);
 }
 
@@ -201,10 +201,10 @@ static void swap_dup_part_of_folio(struct kunit *test)
 	for (i = 0; i < 16; i++)
 		want[i] = SWAP_HAS_CACHE | (i >= 3 && i < 10);
 
-	KUNIT_ASSERT_EQ(test, folio_dup_swap(folio, folio_page(folio, 3), 7), 0);
+	KUNIT_ASSERT_EQ(test, swap_dup_folio_range(folio, folio_page(folio, 3), 7), 0);
 	expect_counts(test, off, 16, want);
 
-	folio_put_swap(folio, folio_page(folio, 3), 7);
+	swap_put_folio_range(folio, folio_page(folio, 3), 7);
 	memset(want, SWAP_HAS_CACHE, sizeof(want));
 	expect_counts(test, off, 16, want);
 }
@@ -254,13 +254,13 @@ static void swap_dup_needs_continuation(struct kunit *test)
 	}
 	after[2] = SWAP_HAS_CACHE | COUNT_CONTINUED;
 
-	KUNIT_ASSERT_EQ(test, folio_dup_swap(folio, folio_page(folio, 0), nr), 0);
+	KUNIT_ASSERT_EQ(test, swap_dup_folio_range(folio, folio_page(folio, 0), nr), 0);
 	expect_counts(test, off, nr, after);
 	KUNIT_EXPECT_EQ(test, swp_swapcount(swap_kunit_entry(test, off + 2)),
 			SWAP_MAP_MAX + 1);
 	KUNIT_EXPECT_EQ(test, swp_swapcount(swap_kunit_entry(test, off + 3)), 2);
 
-	folio_put_swap(folio, folio_page(folio, 0), nr);
+	swap_put_folio_range(folio, folio_page(folio, 0), nr);
 	expect_counts(test, off, nr, before);
 	KUNIT_EXPECT_EQ(test, swp_swapcount(swap_kunit_entry(test, off + 2)),
 			SWAP_MAP_MAX);
@@ -292,31 +292,53 @@ static void swap_dup_rollback_on_continuation(struct kunit *test)
 
 /*
  * An entry that cannot take a map reference (free, bad, or owned by shmem)
- * fails the batch before anything changes, whatever its position.
+ * fails the batch with its error before anything changes, at positions 0,
+ * 3 and 6 of an 8-entry batch. For a folio's range, swap_dup_folio_range()
+ * returns that error (not 0, as swap_duplicate() would), so that its
+ * caller keeps the PTEs. No folio spans two clusters, so the batch that
+ * fails in its second cluster, after the first took its references, is
+ * run through swap_dup_entries().
  */
 static void swap_dup_invalid_entry(struct kunit *test)
 {
-	static const unsigned char bad[] = { 0, SWAP_MAP_BAD, SWAP_MAP_SHMEM };
-	const unsigned long off = 384, nr = 8;
+	static const struct {
+		unsigned char count;
+		int err;
+	} bad[] = {
+		{ 0, -ENOENT },
+		{ SWAP_MAP_BAD, -ENOENT },
+		{ SWAP_MAP_SHMEM, -EINVAL },
+	};
+	const unsigned long off = 384, across = SWAPFILE_CLUSTER - 4, nr = 8;
+	struct swap_kunit_ctx *ctx = test->priv;
 	unsigned char *map = swap_kunit_map(test);
+	swp_entry_t entry = swap_kunit_entry(test, across);
 	unsigned char before[8];
 	struct folio *folio;
 	unsigned int b, pos;
+	unsigned long i;
 
 	folio = swap_kunit_folio(test, 3, off, 1);
 	for (b = 0; b < ARRAY_SIZE(bad); b++) {
 		for (pos = 0; pos < nr; pos += 3) {
-			unsigned long i;
-			int err;
-
-			for (i = 0; i < nr; i++)
+			for (i = 0; i < nr; i++) {
 				map[off + i] = SWAP_HAS_CACHE | 1;
-			map[off + pos] = bad[b];
+				map[across + i] = SWAP_HAS_CACHE | 1;
+			}
+			map[off + pos] = bad[b].count;
+			map[across + pos] = bad[b].count;
+
 			memcpy(before, map + off, nr);
-			/* Like swap_duplicate(): 0, but nothing taken. */
-			err = folio_dup_swap(folio, folio_page(folio, 0), nr);
-			KUNIT_EXPECT_EQ(test, err, 0);
+			KUNIT_EXPECT_EQ_MSG(test,
+					    swap_dup_folio_range(folio, folio_page(folio, 0),
+								 nr),
+					    bad[b].err, "folio, bad entry %u", pos);
 			expect_counts(test, off, nr, before);
+
+			memcpy(before, map + across, nr);
+			KUNIT_EXPECT_EQ_MSG(test, swap_dup_entries(ctx->si, entry, nr),
+					    bad[b].err, "across clusters, bad entry %u", pos);
+			expect_counts(test, across, nr, before);
 		}
 	}
 }
