@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the guest sides of the A/B benchmarks
- * (lazyfree_bench.c, pageout_bench.c): sysfs writes, the THP size that
- * faults allocate, a monotonic clock and the resident anonymous memory.
+ * (lazyfree_bench.c, pageout_bench.c, collapse_bench.c): sysfs writes, the
+ * THP size that faults allocate, PMD-aligned memory, a monotonic clock and
+ * the resident anonymous memory.
  */
 #ifndef MMSUITE_BENCH_UTIL_H
 #define MMSUITE_BENCH_UTIL_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +47,22 @@ static inline int only_size(unsigned long kb, unsigned long pmd_kb)
 	}
 	put(THP "/enabled", kb == pmd_kb ? "always" : "never");
 	return found;
+}
+
+/*
+ * @len bytes of private anonymous memory from a @pmd boundary, in a mapping
+ * of @len + @pmd bytes at *@map (what to munmap()). NULL, said why, if mmap
+ * fails.
+ */
+static inline char *map_pmd_aligned(size_t len, size_t pmd, char **map)
+{
+	*map = mmap(NULL, len + pmd, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*map == MAP_FAILED) {
+		printf("# bench: mmap: %s\n", strerror(errno));
+		return NULL;
+	}
+	return (char *)(((unsigned long)*map + pmd - 1) & ~(pmd - 1));
 }
 
 static inline double now(void)

@@ -90,13 +90,9 @@ static int run(const char *name, unsigned long kb, int sparse, int rep,
 	put(KHP "/alloc_sleep_millisecs", "0");
 	put(KHP "/pages_to_scan", "4096");
 	put(KHP "/defrag", "1");
-	map = mmap(NULL, len + pmd, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED) {
-		printf("# bench: mmap: %s\n", strerror(errno));
+	mem = map_pmd_aligned(len, pmd, &map);
+	if (!mem)
 		return 1;
-	}
-	mem = (char *)(((unsigned long)map + pmd - 1) & ~(pmd - 1));
 	for (i = 0; i < len; i += 4096)
 		if (!sparse || (i & 0xffff) != 0xf000)
 			mem[i] = 1;

@@ -60,13 +60,9 @@ int main(int argc, char **argv)
 			double t0, t;
 
 			only_size(kb, pmd_kb);
-			map = mmap(NULL, len + pmd, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			if (map == MAP_FAILED) {
-				printf("# bench: mmap: %s\n", strerror(errno));
+			mem = map_pmd_aligned(len, pmd, &map);
+			if (!mem)
 				return 1;
-			}
-			mem = (char *)(((unsigned long)map + pmd - 1) & ~(pmd - 1));
 			madvise(mem, len, MADV_HUGEPAGE);
 			for (i = 0; i < len; i += 4096)
 				mem[i] = 1;

@@ -63,13 +63,9 @@ int main(int argc, char **argv)
 			char *map, *mem;
 			double t0, t;
 
-			map = mmap(NULL, len + pmd, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			if (map == MAP_FAILED) {
-				printf("# bench: mmap: %s\n", strerror(errno));
+			mem = map_pmd_aligned(len, pmd, &map);
+			if (!mem)
 				return 1;
-			}
-			mem = (char *)(((unsigned long)map + pmd - 1) & ~(pmd - 1));
 			madvise(mem, len, kb > 4 ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 			memset(mem, 0, len);
 			t0 = now();
