@@ -46,10 +46,10 @@ BASE = {
     'swapout_mthp': 'PASS',
 }
 
-# A bug in patch 0007: the batched unmap of a lazyfree mTHP forgets the
+# A bug in patch 0008: the batched unmap of a lazyfree mTHP forgets the
 # dirty bits it collected, so a page written after MADV_FREE is thrown
 # away with its folio. madv_free_thp's "keeps pages written" case passes
-# on the base and at every commit before 0007 and fails from 0007 on.
+# on the base and at every commit before 0008 and fails from 0008 on.
 BISECT_MUTANT = {
     'subject': 'mm/rmap: unmap PTE-mapped lazyfree large folios in batches',
     'path': 'mm/rmap.c',

@@ -14,7 +14,7 @@
 #      share the suite's worktree, so their builds are mostly ccache hits):
 #      --no-series must reach the VM and give the base's verdicts (exit 1);
 #      --gate with a comment-only series must report no change and exit 0;
-#      a bug put into patch 0007 must be named by git bisect run
+#      a bug put into patch 0008 must be named by git bisect run
 #      tools/bisect-step over the whole series
 # Exit 0 only if all of them pass. Times of each step are printed.
 set -u

@@ -291,9 +291,25 @@ def _build_each(wt, cache, seed, bdir, commits, verified, verified_path):
 # arguments, make targets). ppc64le: HPAGE_PMD_NR is chosen at boot
 # there (radix or hash MMU), so it cannot size an array.
 MATRIX = [
+    # HPAGE_PMD_NR is a run-time value on book3s64 (radix or hash MMU).
     ('ppc64le-thp', 'powerpc', 'powerpc64le-linux-gnu-', 'gcc-powerpc64le-linux-gnu',
      'ppc64le_defconfig',
      ['-e', 'TRANSPARENT_HUGEPAGE', '-e', 'PPC_RADIX_MMU', '-e', 'PPC_64S_HASH_MMU'],
+     ['mm/']),
+    # PT reclaim frees tables through the paravirt hooks Xen PV needs.
+    ('x86_64-xenpv', 'x86_64', '', 'gcc',
+     'x86_64_defconfig',
+     ['-e', 'HYPERVISOR_GUEST', '-e', 'PARAVIRT', '-e', 'XEN', '-e', 'XEN_PV',
+      '-e', 'TRANSPARENT_HUGEPAGE', '-e', 'PT_RECLAIM'],
+     ['mm/', 'arch/x86/mm/', 'arch/x86/kernel/paravirt.o', 'arch/x86/xen/']),
+    # arch_tlbbatch_add_pending() of the third architecture with batched
+    # unmap TLB flushes.
+    ('riscv64', 'riscv', 'riscv64-linux-gnu-', 'gcc-riscv64-linux-gnu',
+     'defconfig', ['-e', 'TRANSPARENT_HUGEPAGE'],
+     ['mm/', 'arch/riscv/mm/']),
+    # __HAVE_ARCH_UNMAP_ONE: ADI tags saved per page of a swap-out batch.
+    ('sparc64', 'sparc', 'sparc64-linux-gnu-', 'gcc-sparc64-linux-gnu',
+     'sparc64_defconfig', ['-e', 'SWAP', '-e', 'TRANSPARENT_HUGEPAGE'],
      ['mm/']),
 ]
 
@@ -328,8 +344,9 @@ def cmd_build_matrix():
         bdir = os.path.join(cache, 'build', 'matrix-' + name)
         os.makedirs(bdir, exist_ok=True)
         logf = os.path.join(bdir, 'build-matrix.log')
-        mk = ['make', '-s', 'ARCH=' + arch, 'CROSS_COMPILE=' + cross, 'O=' + bdir,
-              'CC=ccache %sgcc' % cross]
+        mk = ['make', '-s', 'ARCH=' + arch, 'O=' + bdir, 'CC=ccache %sgcc' % cross]
+        if cross:
+            mk.append('CROSS_COMPILE=' + cross)
         t0 = time.monotonic()
         with open(logf, 'w') as log:
             # The configuration is made again every time: cheap, and a

@@ -198,6 +198,8 @@ static void unmap_huge_pmd_locked_lazyfree(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, get_mm_counter(fx->mm, MM_ANONPAGES), rss);
 		KUNIT_EXPECT_TRUE(test, folio_mapped(fx->folio));
 		KUNIT_EXPECT_EQ(test, folio_test_swapbacked(fx->folio), c->swapbacked);
+		/* Kept for being written: the folio carries the PMD's dirty bit. */
+		KUNIT_EXPECT_EQ(test, folio_test_dirty(fx->folio), c->swapbacked);
 	}
 }
 
