@@ -54,6 +54,7 @@ static bool have_thp;
 static const char *memcg_missing;	/* why reclaim cases are skipped */
 static int gup_fd = -1;			/* /sys/kernel/debug/gup_test */
 static bool have_swap;
+static bool have_soft_dirty;
 
 static uint64_t pattern_word(unsigned int seed, size_t page, size_t word)
 {
@@ -314,6 +315,79 @@ static bool case_reclaim_keeps_written(struct region *r)
 	return !bad;
 }
 
+/*
+ * Soft-dirty and write-protection are per PTE, also in a folio that reclaim
+ * keeps because it was written after MADV_FREE and puts back: after
+ * clear_refs, only the pages written again (the first and the middle page
+ * of every folio) may be soft-dirty, and every other page must still be
+ * write-protected, so that writing it marks it soft-dirty. A PMD-mapped
+ * THP is tracked per PMD, so there only the written pages are checked.
+ */
+static bool case_reclaim_keeps_soft_dirty(struct region *r)
+{
+	size_t i, nr = r->len / pagesize, per_folio = r->folio / pagesize;
+	size_t lost = 0, spurious = 0, unprotected = 0, bad = 0, kept = 0;
+	bool per_pte = r->folio < pmdsize || !pmdsize;
+	bool *written;
+	uint64_t ent;
+
+	written = calloc(nr, sizeof(*written));
+	if (!written)
+		ksft_exit_fail_msg("calloc: %s\n", strerror(errno));
+	if (!run_madv_free(r)) {
+		free(written);
+		return false;
+	}
+	clear_softdirty();
+	for (i = 0; i < nr; i++) {
+		written[i] = i % per_folio == 0 || i % per_folio == per_folio / 2;
+		if (written[i])
+			fill_page(r->mem + i * pagesize, 2, i);
+	}
+	memcg_reclaim(r->len, LAZYFREE_ONLY);
+
+	/* pagemap first: reading a discarded page would map a new one. */
+	for (i = 0; i < nr; i++) {
+		ent = pagemap_get_entry(pagemap_fd, r->mem + i * pagesize);
+		if (!(ent & PM_PRESENT))
+			continue;
+		kept++;
+		if (written[i] && !(ent & PM_SOFT_DIRTY)) {
+			if (++lost <= 4)
+				ksft_print_msg("page %zu: written after clear_refs, not soft-dirty after reclaim\n",
+					       i);
+		} else if (per_pte && !written[i] && (ent & PM_SOFT_DIRTY)) {
+			if (++spurious <= 4)
+				ksft_print_msg("page %zu: not written, soft-dirty after reclaim\n", i);
+		}
+	}
+	/* Every folio was written, so reclaim keeps every page. */
+	for (i = 0; i < nr; i++) {
+		if (page_state(r->mem + i * pagesize, written[i] ? 2 : 1, i) != PAGE_PATTERN &&
+		    ++bad <= 4)
+			ksft_print_msg("page %zu (%s): wrong data after reclaim\n", i,
+				       written[i] ? "written" : "untouched");
+	}
+	/* A page that stayed write-protected becomes soft-dirty when written. */
+	for (i = 0; per_pte && i < nr; i++) {
+		if (written[i] || !pagemap_is_populated(pagemap_fd, r->mem + i * pagesize))
+			continue;
+		if (pagemap_get_entry(pagemap_fd, r->mem + i * pagesize) & PM_SOFT_DIRTY)
+			continue;	/* counted above */
+		fill_page(r->mem + i * pagesize, 3, i);
+		if (!pagemap_is_softdirty(pagemap_fd, r->mem + i * pagesize) &&
+		    ++unprotected <= 4)
+			ksft_print_msg("page %zu: written after reclaim without a fault (not soft-dirty)\n",
+				       i);
+	}
+	free(written);
+	if (!kept) {
+		ksft_print_msg("reclaim kept no page of the written folios\n");
+		return false;
+	}
+	return !lost && !spurious && !unprotected && !bad;
+}
+
 /* Without reclaim, MADV_FREE loses nothing. */
 static bool case_no_reclaim_keeps_all(struct region *r)
 {
@@ -483,6 +557,7 @@ static bool case_pageout_pinned(struct region *r)
 #define NEEDS_RECLAIM	0x1
 #define NEEDS_GUP_TEST	0x2
 #define NEEDS_SWAP	0x4
+#define NEEDS_SOFT_DIRTY	0x8
 
 struct test_case {
 	const char *name;
@@ -495,6 +570,8 @@ static const struct test_case cases[] = {
 	  case_reclaim_discards, NEEDS_RECLAIM },
 	{ "MADV_FREE then reclaim keeps pages written after MADV_FREE",
 	  case_reclaim_keeps_written, NEEDS_RECLAIM },
+	{ "MADV_FREE, clear_refs and reclaim keep soft-dirty per page",
+	  case_reclaim_keeps_soft_dirty, NEEDS_RECLAIM | NEEDS_SOFT_DIRTY },
 	{ "MADV_FREE without reclaim keeps every page",
 	  case_no_reclaim_keeps_all, 0 },
 	{ "MADV_FREE and reclaim across a page-table boundary keep data",
@@ -520,6 +597,11 @@ static void run_case(const struct test_case *tc, size_t size)
 	}
 	if ((tc->needs & NEEDS_GUP_TEST) && gup_fd < 0) {
 		ksft_test_result_skip("%s: no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST)\n",
+				      desc);
+		return;
+	}
+	if ((tc->needs & NEEDS_SOFT_DIRTY) && !have_soft_dirty) {
+		ksft_test_result_skip("%s: no soft-dirty tracking (CONFIG_MEM_SOFT_DIRTY)\n",
 				      desc);
 		return;
 	}
@@ -582,6 +664,7 @@ int main(int argc, char **argv)
 	memcg_missing = memcg_enter("madv_free_thp");
 	gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR);
 	have_swap = swap_configured();
+	have_soft_dirty = softdirty_supported();
 
 	ksft_set_plan(nr_sizes * ARRAY_SIZE(cases));
 	for (i = 0; i < nr_sizes; i++)
