@@ -317,33 +317,44 @@ static bool case_reclaim_keeps_written(struct region *r)
 
 /*
  * Soft-dirty and write-protection are per PTE, also in a folio that reclaim
- * keeps because it was written after MADV_FREE and puts back: after
- * clear_refs, only the pages written again (the first and the middle page
- * of every folio) may be soft-dirty, and every other page must still be
- * write-protected, so that writing it marks it soft-dirty. A PMD-mapped
- * THP is tracked per PMD, so there only the written pages are checked.
+ * keeps because it was written after MADV_FREE and puts back. In every
+ * folio, page 1 is written before clear_refs (dirty, but no longer
+ * soft-dirty), the first and the middle page after it (soft-dirty), and
+ * the region is made read-only, so that neither the write bit nor the
+ * dirty bit tells the written pages from the others. After reclaim only
+ * the pages written after clear_refs may be soft-dirty, every page keeps
+ * its data, and once the region is writable again a page not written
+ * since clear_refs must fault (still write-protected) and become
+ * soft-dirty. A PMD-mapped THP is tracked per PMD, so there only the
+ * written pages and the data are checked; with base pages every page is
+ * written after clear_refs.
  */
 static bool case_reclaim_keeps_soft_dirty(struct region *r)
 {
 	size_t i, nr = r->len / pagesize, per_folio = r->folio / pagesize;
-	size_t lost = 0, spurious = 0, unprotected = 0, bad = 0, kept = 0;
+	size_t lost = 0, spurious = 0, unprotected = 0, bad = 0, backed = 0;
 	bool per_pte = r->folio < pmdsize || !pmdsize;
-	bool *written;
+	bool *written, *early, ok = false;
 	uint64_t ent;
 
 	written = calloc(nr, sizeof(*written));
-	if (!written)
+	early = calloc(nr, sizeof(*early));
+	if (!written || !early)
 		ksft_exit_fail_msg("calloc: %s\n", strerror(errno));
-	if (!run_madv_free(r)) {
-		free(written);
-		return false;
-	}
-	clear_softdirty();
+	if (!run_madv_free(r))
+		goto out;
 	for (i = 0; i < nr; i++) {
 		written[i] = i % per_folio == 0 || i % per_folio == per_folio / 2;
-		if (written[i])
+		early[i] = !written[i] && i % per_folio == 1;
+		if (early[i])
 			fill_page(r->mem + i * pagesize, 2, i);
 	}
+	clear_softdirty();
+	for (i = 0; i < nr; i++)
+		if (written[i])
+			fill_page(r->mem + i * pagesize, 2, i);
+	if (mprotect(r->mem, r->len, PROT_READ))
+		ksft_exit_fail_msg("mprotect: %s\n", strerror(errno));
 	memcg_reclaim(r->len, LAZYFREE_ONLY);
 
 	/* pagemap first: reading a discarded page would map a new one. */
@@ -351,23 +362,27 @@ static bool case_reclaim_keeps_soft_dirty(struct region *r)
 		ent = pagemap_get_entry(pagemap_fd, r->mem + i * pagesize);
 		if (!(ent & PM_PRESENT))
 			continue;
-		kept++;
+		if (i % per_folio == 0 &&
+		    (kpageflags_get(kpageflags_fd, PAGEMAP_PFN(ent)) & (1ULL << KPF_SWAPBACKED)))
+			backed++;
 		if (written[i] && !(ent & PM_SOFT_DIRTY)) {
 			if (++lost <= 4)
-				ksft_print_msg("page %zu: written after clear_refs, not soft-dirty after reclaim\n",
+				ksft_print_msg("page %zu: written, not soft-dirty after reclaim\n",
 					       i);
 		} else if (per_pte && !written[i] && (ent & PM_SOFT_DIRTY)) {
 			if (++spurious <= 4)
-				ksft_print_msg("page %zu: not written, soft-dirty after reclaim\n", i);
+				ksft_print_msg("page %zu: %s, soft-dirty after reclaim\n", i,
+					       early[i] ? "written before clear" : "not written");
 		}
 	}
 	/* Every folio was written, so reclaim keeps every page. */
 	for (i = 0; i < nr; i++) {
-		if (page_state(r->mem + i * pagesize, written[i] ? 2 : 1, i) != PAGE_PATTERN &&
-		    ++bad <= 4)
-			ksft_print_msg("page %zu (%s): wrong data after reclaim\n", i,
-				       written[i] ? "written" : "untouched");
+		if (page_state(r->mem + i * pagesize, written[i] || early[i] ? 2 : 1, i) !=
+		    PAGE_PATTERN && ++bad <= 4)
+			ksft_print_msg("page %zu: wrong data after reclaim\n", i);
 	}
+	if (mprotect(r->mem, r->len, PROT_READ | PROT_WRITE))
+		ksft_exit_fail_msg("mprotect: %s\n", strerror(errno));
 	/* A page that stayed write-protected becomes soft-dirty when written. */
 	for (i = 0; per_pte && i < nr; i++) {
 		if (written[i] || !pagemap_is_populated(pagemap_fd, r->mem + i * pagesize))
@@ -377,15 +392,17 @@ static bool case_reclaim_keeps_soft_dirty(struct region *r)
 		fill_page(r->mem + i * pagesize, 3, i);
 		if (!pagemap_is_softdirty(pagemap_fd, r->mem + i * pagesize) &&
 		    ++unprotected <= 4)
-			ksft_print_msg("page %zu: written after reclaim without a fault (not soft-dirty)\n",
+			ksft_print_msg("page %zu: written without a fault after reclaim\n",
 				       i);
 	}
+	/* Made swap-backed: reclaim reached the folio and put it back. */
+	if (!backed)
+		ksft_print_msg("no folio was made swap-backed: reclaim did not reach them\n");
+	ok = backed && !lost && !spurious && !unprotected && !bad;
+out:
 	free(written);
-	if (!kept) {
-		ksft_print_msg("reclaim kept no page of the written folios\n");
-		return false;
-	}
-	return !lost && !spurious && !unprotected && !bad;
+	free(early);
+	return ok;
 }
 
 /* Without reclaim, MADV_FREE loses nothing. */
