@@ -319,15 +319,16 @@ static bool case_reclaim_keeps_written(struct region *r)
  * Soft-dirty and write-protection are per PTE, also in a folio that reclaim
  * keeps because it was written after MADV_FREE and puts back. In every
  * folio, page 1 is written before clear_refs (dirty, but no longer
- * soft-dirty), the first and the middle page after it (soft-dirty), and
- * the region is made read-only, so that neither the write bit nor the
- * dirty bit tells the written pages from the others. After reclaim only
- * the pages written after clear_refs may be soft-dirty, every page keeps
- * its data, and once the region is writable again a page not written
- * since clear_refs must fault (still write-protected) and become
- * soft-dirty. A PMD-mapped THP is tracked per PMD, so there only the
- * written pages and the data are checked; with base pages every page is
- * written after clear_refs.
+ * soft-dirty) and the middle page after it (soft-dirty); page 0 is left
+ * clean, so the walk meets a run of clean and dirty pages that are not
+ * soft-dirty before it meets the written one. The region is made
+ * read-only, so that neither the write bit nor the dirty bit tells the
+ * pages apart. After reclaim only the middle pages may be soft-dirty,
+ * every page keeps its data, and once the region is writable again a
+ * page not written since clear_refs must fault (still write-protected)
+ * and become soft-dirty. A PMD-mapped THP is tracked per PMD, so there
+ * only the written pages and the data are checked; with base pages every
+ * page is written after clear_refs.
  */
 static bool case_reclaim_keeps_soft_dirty(struct region *r)
 {
@@ -344,7 +345,7 @@ static bool case_reclaim_keeps_soft_dirty(struct region *r)
 	if (!run_madv_free(r))
 		goto out;
 	for (i = 0; i < nr; i++) {
-		written[i] = i % per_folio == 0 || i % per_folio == per_folio / 2;
+		written[i] = i % per_folio == per_folio / 2;
 		early[i] = !written[i] && i % per_folio == 1;
 		if (early[i])
 			fill_page(r->mem + i * pagesize, 2, i);
