@@ -21,7 +21,8 @@ tag mm-suite-base, see README.md). Two commands:
                                 architectures and configurations of MATRIX
                                 (cross compilers from Debian, W=1, ccache,
                                 a build directory each); fail on an error
-                                or any warning
+                                or on a warning that a build of the base in
+                                the same configuration does not have
 
 Mirrored sources (repo path <-> tree path), .c and .h:
   kselftests/<name>.[ch]     <-> tools/testing/selftests/mm/<name>.[ch]
@@ -311,10 +312,98 @@ MATRIX = [
     ('sparc64', 'sparc', 'sparc64-linux-gnu-', 'gcc-sparc64-linux-gnu',
      'sparc64_defconfig', ['-e', 'SWAP', '-e', 'TRANSPARENT_HUGEPAGE'],
      ['mm/']),
+    # Page sizes the suite does not boot: PMD_SIZE, PTRS_PER_PTE and the
+    # mTHP orders differ (2048 and 8192 PTEs per table).
+    ('arm64-16k', 'arm64', 'aarch64-linux-gnu-', 'gcc-aarch64-linux-gnu',
+     'defconfig', ['-e', 'ARM64_16K_PAGES', '-e', 'TRANSPARENT_HUGEPAGE'],
+     ['mm/', 'arch/arm64/mm/']),
+    ('arm64-64k', 'arm64', 'aarch64-linux-gnu-', 'gcc-aarch64-linux-gnu',
+     'defconfig', ['-e', 'ARM64_64K_PAGES', '-e', 'TRANSPARENT_HUGEPAGE'],
+     ['mm/', 'arch/arm64/mm/']),
+    # Options the series' code must build without.
+    ('x86_64-nothp', 'x86_64', '', 'gcc', 'x86_64_defconfig',
+     ['-d', 'TRANSPARENT_HUGEPAGE', '-e', 'PT_RECLAIM'], ['mm/']),
+    ('x86_64-noswap-nouffd', 'x86_64', '', 'gcc', 'x86_64_defconfig',
+     ['-d', 'SWAP', '-d', 'USERFAULTFD', '-e', 'TRANSPARENT_HUGEPAGE'], ['mm/']),
 ]
 
 
 COMPILER_WARNING = re.compile(r'\.[chS]:\d+(:\d+)?: warning:')
+BASE_MATRIX_TREE = 'linux-6.12.117-deb-base'
+
+
+def warning_key(line, tree):
+    """A warning without its tree prefix and line numbers: the same
+    warning in the base and the series' build compares equal even when the
+    series moved the lines around it."""
+    line = line.replace(tree.rstrip('/') + '/', '')
+    return re.sub(r'^(\S+?\.[chS]):\d+(:\d+)?:', r'\1:', line.strip())
+
+
+def new_warnings(warnings, tree, base_warnings, base_tree_path):
+    """The warnings of the series' build that the base's build in the same
+    configuration does not have (as many times as they are extra)."""
+    left = {}
+    for w in base_warnings:
+        k = warning_key(w, base_tree_path)
+        left[k] = left.get(k, 0) + 1
+    out = []
+    for w in warnings:
+        k = warning_key(w, tree)
+        if left.get(k):
+            left[k] -= 1
+        else:
+            out.append(w)
+    return out
+
+
+def _matrix_build(wt, bdir, arch, cross, defconfig, options, targets, env, jobs, logf):
+    """Configure and build one MATRIX entry in bdir; (rc, compiler warnings, log lines)."""
+    os.makedirs(bdir, exist_ok=True)
+    mk = ['make', '-s', 'ARCH=' + arch, 'O=' + bdir, 'CC=ccache %sgcc' % cross]
+    if cross:
+        mk.append('CROSS_COMPILE=' + cross)
+    with open(logf, 'w') as log:
+        # The configuration is made again every time: cheap, and a
+        # series that adds a Kconfig symbol gets it.
+        rc = subprocess.call(mk + [defconfig], cwd=wt, stdout=log,
+                             stderr=subprocess.STDOUT, env=env)
+        if rc == 0:
+            rc = subprocess.call([os.path.join(wt, 'scripts', 'config'), '--file',
+                                  os.path.join(bdir, '.config')] + options,
+                                 stdout=log, stderr=subprocess.STDOUT)
+        if rc == 0:
+            rc = subprocess.call(mk + ['olddefconfig'], cwd=wt, stdout=log,
+                                 stderr=subprocess.STDOUT, env=env)
+        if rc == 0:
+            # Objects of the targets are rebuilt every time (ccache hits,
+            # which replay the compiler's warnings), so a rerun reports
+            # what the last run did instead of passing on an up-to-date
+            # build.
+            for t in targets:
+                if t.endswith('/'):
+                    for o in glob.glob(os.path.join(bdir, t, '**', '*.o'), recursive=True):
+                        os.unlink(o)
+                elif os.path.exists(os.path.join(bdir, t)):
+                    os.unlink(os.path.join(bdir, t))
+            rc = subprocess.call(mk + [jobs, 'W=1'] + targets, cwd=wt, stdout=log,
+                                 stderr=subprocess.STDOUT, env=env)
+    with open(logf, errors='replace') as f:
+        out = f.read().splitlines()
+    # Compiler and kernel-doc warnings; bison's notes on scripts/genksyms are not ours.
+    return rc, [ln for ln in out if COMPILER_WARNING.search(ln)], out
+
+
+def base_matrix_tree(cache):
+    """A worktree of the base, detached, for the base side of build-matrix."""
+    repo = base.base_tree(cache)
+    wt = os.path.join(cache, 'src', BASE_MATRIX_TREE)
+    if not os.path.exists(os.path.join(wt, '.git')):
+        if os.path.exists(wt):
+            shutil.rmtree(wt)
+        base.git(repo, 'worktree', 'prune')
+        base.git(repo, 'worktree', 'add', '-q', '--detach', wt, base.BASE_TAG)
+    return wt
 
 
 def cmd_build_matrix():
@@ -342,43 +431,41 @@ def cmd_build_matrix():
     failed = 0
     for name, arch, cross, _, defconfig, options, targets in MATRIX:
         bdir = os.path.join(cache, 'build', 'matrix-' + name)
-        os.makedirs(bdir, exist_ok=True)
-        logf = os.path.join(bdir, 'build-matrix.log')
-        mk = ['make', '-s', 'ARCH=' + arch, 'O=' + bdir, 'CC=ccache %sgcc' % cross]
-        if cross:
-            mk.append('CROSS_COMPILE=' + cross)
         t0 = time.monotonic()
-        with open(logf, 'w') as log:
-            # The configuration is made again every time: cheap, and a
-            # series that adds a Kconfig symbol gets it.
-            rc = subprocess.call(mk + [defconfig], cwd=wt, stdout=log,
-                                 stderr=subprocess.STDOUT, env=env)
-            if rc == 0:
-                rc = subprocess.call([os.path.join(wt, 'scripts', 'config'), '--file',
-                                      os.path.join(bdir, '.config')] + options,
-                                     stdout=log, stderr=subprocess.STDOUT)
-            if rc == 0:
-                rc = subprocess.call(mk + ['olddefconfig'], cwd=wt, stdout=log,
-                                     stderr=subprocess.STDOUT, env=env)
-            if rc == 0:
-                rc = subprocess.call(mk + [jobs, 'W=1'] + targets, cwd=wt, stdout=log,
-                                     stderr=subprocess.STDOUT, env=env)
-        with open(logf, errors='replace') as f:
-            out = f.read().splitlines()
-        # Compiler warnings only: bison's notes on scripts/genksyms are not ours.
-        warnings = [ln for ln in out if COMPILER_WARNING.search(ln)]
+        rc, warnings, out = _matrix_build(wt, bdir, arch, cross, defconfig, options, targets,
+                                          env, jobs, os.path.join(bdir, 'build-matrix.log'))
+        logf = os.path.join(bdir, 'build-matrix.log')
+        known = 0
+        if not rc and warnings:
+            # Only what the series adds counts: build the base the same way.
+            btree = base_matrix_tree(cache)
+            bbdir = bdir + '-base'
+            brc, bwarn, _ = _matrix_build(btree, bbdir, arch, cross, defconfig, options,
+                                          targets, env, jobs,
+                                          os.path.join(bbdir, 'build-matrix.log'))
+            if brc:
+                print('build-matrix: %s: the base does not build in this configuration '
+                      '(log: %s); counting every warning' % (name, os.path.join(
+                          bbdir, 'build-matrix.log')))
+            else:
+                fresh = new_warnings(warnings, wt, bwarn, btree)
+                known = len(warnings) - len(fresh)
+                warnings = fresh
         errors = [ln for ln in out if 'error:' in ln] or out[-10:]
         secs = time.monotonic() - t0
+        extra = ' (%d warning(s) the base has too)' % known if known else ''
         if rc or warnings:
             failed += 1
-            print('build-matrix: %s (%s): %s after %.0f s (log: %s)' % (
+            print('build-matrix: %s (%s): %s after %.0f s%s (log: %s)' % (
                 name, ' '.join(targets), 'BUILD FAILED' if rc else
-                '%d warning(s)' % len(warnings), secs, logf))
+                '%d new warning(s)' % len(warnings), secs, extra, logf))
             print('  ' + '\n  '.join((errors if rc else warnings)[:15]))
         else:
-            print('build-matrix: %s (%s): ok in %.0f s' % (name, ' '.join(targets), secs),
-                  flush=True)
+            print('build-matrix: %s (%s): ok in %.0f s%s' % (name, ' '.join(targets), secs,
+                                                           extra), flush=True)
     return 8 if failed else 0
+
+
 
 
 def main(argv):

@@ -552,6 +552,22 @@ class BuildMatrixTest(unittest.TestCase):
                                   'conflicts [-Wconflicts-sr]'))
         self.assertTrue(series.MATRIX and all(len(m) == 7 for m in series.MATRIX))
 
+    def test_new_warnings(self):
+        """Only warnings the base lacks count; line numbers may move."""
+        sys.path.insert(0, os.path.join(REPO, 'tools'))
+        import importlib
+        series = importlib.import_module('series')
+        base = ['/b/arch/x86/mm/pgtable.c:672: warning: Function parameter or struct '
+                'member \'reserve\' not described in \'reserve_top_address\'',
+                '/b/mm/rmap.c:10:3: warning: unused variable \'x\' [-Wunused-variable]']
+        ours = ['/t/arch/x86/mm/pgtable.c:690: warning: Function parameter or struct '
+                'member \'reserve\' not described in \'reserve_top_address\'',
+                '/t/mm/rmap.c:12:3: warning: unused variable \'x\' [-Wunused-variable]',
+                '/t/mm/rmap.c:40:3: warning: unused variable \'x\' [-Wunused-variable]',
+                '/t/mm/pt_reclaim.c:5:1: warning: no previous prototype']
+        self.assertEqual(series.new_warnings(ours, '/t', base, '/b'), ours[2:])
+        self.assertEqual(series.new_warnings(ours[:2], '/t/', base, '/b/'), [])
+
 
 class GateRenameTest(unittest.TestCase):
     """A case whose name carries a measured number is one case on both sides."""
