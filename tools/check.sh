@@ -9,7 +9,9 @@
 #   5. every patch of the series builds on its own, without warnings
 #      (x86_64; commits verified before are skipped by id); the whole series
 #      builds what it touches on the configurations of series.py's MATRIX
-#      (ppc64le with THP: HPAGE_PMD_NR is not a constant there), W=1
+#      (ppc64le, x86_64 Xen PV, riscv64, sparc64, arm64 16K and 64K pages,
+#      x86_64 without THP / SWAP / USERFAULTFD), W=1, no warning that the
+#      base does not have in the same configuration
 #   6. the modes end to end on x86_64 (cheap once 4 and 5 have built: they
 #      share the suite's worktree, so their builds are mostly ccache hits):
 #      --no-series must reach the VM and give the base's verdicts (exit 1);

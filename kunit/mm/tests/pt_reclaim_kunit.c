@@ -78,14 +78,27 @@ static bool ptr_set_marker(struct mm_struct *mm, pmd_t *pmd,
 	return none;
 }
 
-/* As zap_pmd_range() calls it: mmap_lock for read, an mmu_gather. */
-static void ptr_call(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
+/*
+ * As zap_pmd_range() calls it: mmap_lock for read, an mmu_gather. Returns
+ * whether @table went to the gather's table batch: a freed table must go
+ * through pte_free_tlb() and tlb_remove_table(), as the tables munmap
+ * frees do, so that the architecture's hooks run (Xen PV's
+ * paravirt_release_pte() on x86) and it is freed after the flush and a
+ * grace period. (Should the batch page not be allocated, GFP_NOWAIT, the
+ * table would go alone; a KUnit guest does not run that low.)
+ */
+static bool ptr_call(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
+		     pgtable_t table)
 {
 	struct mmu_gather tlb;
+	bool queued;
 
 	tlb_gather_mmu(&tlb, mm);
 	try_reclaim_pte_table(&tlb, pmd, addr);
+	queued = tlb.batch && tlb.batch->nr &&
+		 tlb.batch->tables[tlb.batch->nr - 1] == (void *)table;
 	tlb_finish_mmu(&tlb);
+	return queued;
 }
 
 static void pt_reclaim_table(struct kunit *test)
@@ -95,7 +108,7 @@ static void pt_reclaim_table(struct kunit *test)
 	struct vm_area_struct *vma;
 	char buf[sizeof(ptr_data)];
 	struct mm_struct *mm;
-	bool set = true;
+	bool set = true, queued = false;
 	pmd_t *pmd, val;
 
 	start = kunit_vm_mmap(test, NULL, 0, 2 * PMD_SIZE,
@@ -123,7 +136,7 @@ static void pt_reclaim_table(struct kunit *test)
 		set = ptr_set_marker(mm, pmd, addr);
 	bytes = mm_pgtables_bytes(mm);
 	if (vma && set)
-		ptr_call(mm, pmd, base);
+		queued = ptr_call(mm, pmd, base, pmd_pgtable(val));
 	mmap_read_unlock(mm);
 	KUNIT_ASSERT_NOT_NULL(test, vma);
 	KUNIT_ASSERT_TRUE_MSG(test, set, "could not set the marker");
@@ -132,10 +145,13 @@ static void pt_reclaim_table(struct kunit *test)
 	if (c->freed) {
 		KUNIT_EXPECT_TRUE_MSG(test, pmd_none(val), "table not freed");
 		KUNIT_EXPECT_EQ(test, mm_pgtables_bytes(mm), bytes - PAGE_SIZE);
+		KUNIT_EXPECT_TRUE_MSG(test, queued,
+				      "table not freed through the mmu_gather's table batch");
 	} else {
 		KUNIT_EXPECT_TRUE_MSG(test, pmd_present(val) && !pmd_leaf(val),
 				      "table freed with an entry in it");
 		KUNIT_EXPECT_EQ(test, mm_pgtables_bytes(mm), bytes);
+		KUNIT_EXPECT_FALSE(test, queued);
 	}
 
 	/* What the entry stood for is still there, through a new table. */
@@ -171,7 +187,7 @@ static void pt_reclaim_pmd_none(struct kunit *test)
 
 	mmap_read_lock(mm);
 	bytes = mm_pgtables_bytes(mm);
-	ptr_call(mm, pmd, base);
+	ptr_call(mm, pmd, base, NULL);
 	mmap_read_unlock(mm);
 	KUNIT_EXPECT_TRUE(test, pmd_none(ptr_read_pmd(mm, pmd)));
 	KUNIT_EXPECT_EQ(test, mm_pgtables_bytes(mm), bytes);
