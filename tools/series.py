@@ -33,6 +33,7 @@ repository (base.RUN_TREE_NAME, branch base.RUN_BRANCH), never in the tree
 users edit.
 """
 
+import collections
 import glob
 import os
 import re
@@ -343,10 +344,7 @@ def warning_key(line, tree):
 def new_warnings(warnings, tree, base_warnings, base_tree_path):
     """The warnings of the series' build that the base's build in the same
     configuration does not have (as many times as they are extra)."""
-    left = {}
-    for w in base_warnings:
-        k = warning_key(w, base_tree_path)
-        left[k] = left.get(k, 0) + 1
+    left = collections.Counter(warning_key(w, base_tree_path) for w in base_warnings)
     out = []
     for w in warnings:
         k = warning_key(w, tree)
@@ -394,18 +392,6 @@ def _matrix_build(wt, bdir, arch, cross, defconfig, options, targets, env, jobs,
     return rc, [ln for ln in out if COMPILER_WARNING.search(ln)], out
 
 
-def base_matrix_tree(cache):
-    """A worktree of the base, detached, for the base side of build-matrix."""
-    repo = base.base_tree(cache)
-    wt = os.path.join(cache, 'src', BASE_MATRIX_TREE)
-    if not os.path.exists(os.path.join(wt, '.git')):
-        if os.path.exists(wt):
-            shutil.rmtree(wt)
-        base.git(repo, 'worktree', 'prune')
-        base.git(repo, 'worktree', 'add', '-q', '--detach', wt, base.BASE_TAG)
-    return wt
-
-
 def cmd_build_matrix():
     """Build MATRIX in the suite's worktree at the series' tip."""
     import deps
@@ -431,14 +417,14 @@ def cmd_build_matrix():
     failed = 0
     for name, arch, cross, _, defconfig, options, targets in MATRIX:
         bdir = os.path.join(cache, 'build', 'matrix-' + name)
+        logf = os.path.join(bdir, 'build-matrix.log')
         t0 = time.monotonic()
         rc, warnings, out = _matrix_build(wt, bdir, arch, cross, defconfig, options, targets,
-                                          env, jobs, os.path.join(bdir, 'build-matrix.log'))
-        logf = os.path.join(bdir, 'build-matrix.log')
+                                          env, jobs, logf)
         known = 0
         if not rc and warnings:
             # Only what the series adds counts: build the base the same way.
-            btree = base_matrix_tree(cache)
+            btree = base.detached_worktree(cache, BASE_MATRIX_TREE)
             bbdir = bdir + '-base'
             brc, bwarn, _ = _matrix_build(btree, bbdir, arch, cross, defconfig, options,
                                           targets, env, jobs,

@@ -303,17 +303,24 @@ def apply_series(tree, patches, onto, logfile, branch=RUN_BRANCH):
     return tip
 
 
-def run_tree(cache):
-    """The suite's own worktree of the base repository; created on first
-    use. Users do not edit it (README): runs check out what they need."""
+def detached_worktree(cache, name):
+    """A worktree of the base repository at cache/src/name, created
+    detached at the base on first use."""
     repo = base_tree(cache)
-    wt = os.path.join(cache, 'src', RUN_TREE_NAME)
+    wt = os.path.join(cache, 'src', name)
     if not os.path.exists(os.path.join(wt, '.git')):
         if os.path.exists(wt):
             shutil.rmtree(wt)
         git(repo, 'worktree', 'prune')
-        log('creating the suite\'s worktree %s' % wt)
+        log('creating the worktree %s' % wt)
         git(repo, 'worktree', 'add', '-q', '--detach', wt, BASE_TAG)
+    return wt
+
+
+def run_tree(cache):
+    """The suite's own worktree of the base repository; created on first
+    use. Users do not edit it (README): runs check out what they need."""
+    wt = detached_worktree(cache, RUN_TREE_NAME)
     # Only tools/check-modes.py bisects here; one it left (killed by a CI
     # timeout, say) would make every later run refuse.
     if os.path.exists(os.path.join(git_dir(wt), 'BISECT_LOG')):
