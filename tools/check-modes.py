@@ -46,21 +46,12 @@ BASE = {
     'swapout_mthp': 'PASS',
 }
 
-# A bug in patch 0008: the batched unmap of a lazyfree mTHP forgets the
-# dirty bits it collected, so a page written after MADV_FREE is thrown
-# away with its folio. madv_free_thp's "keeps pages written" case passes
-# on the base and at every commit before 0008 and fails from 0008 on.
-BISECT_MUTANT = {
-    'subject': 'mm/rmap: unmap PTE-mapped lazyfree large folios in batches',
-    'path': 'mm/rmap.c',
-    'old': ('\t\t\t\tflush_tlb_range(vma, address, end_addr);\n'
-            '\t\t\tif (pte_dirty(pteval))\n'
-            '\t\t\t\tfolio_mark_dirty(folio);\n'
-            '\t\t} else if (likely(pte_present(pteval))) {\n'),
-    'new': ('\t\t\t\tflush_tlb_range(vma, address, end_addr);\n'
-            '\t\t} else if (likely(pte_present(pteval))) {\n'),
-    'only': 'madv_free_thp.*keeps pages written*',
-}
+# The bug the bisect check puts into the series, from the mutant catalog:
+# the batched unmap of a lazyfree mTHP (patch 0008) forgets the dirty bits
+# it collected, so a page written after MADV_FREE is thrown away with its
+# folio. madv_free_thp's "keeps pages written" case passes on the base and
+# at every commit before 0008 and fails from 0008 on.
+BISECT_MUTANT = 'lazyfree-mthp-drop-dirty'
 
 
 def runner(*args):
@@ -111,17 +102,18 @@ def check_bisect():
     bisect_log = os.path.join(base.git_dir(wt), 'BISECT_LOG')
     base.apply_series(wt, base.read_series(os.path.join(REPO, 'kernel-patches')),
                       base.BASE_TAG, logf)
-    m = BISECT_MUTANT
-    culprit, tip = mutant.make_branch(wt, m['subject'], m['path'], m['old'], m['new'])
-    print('check-modes: bisect: bug put into "%s" (%s); bisecting %s..%s'
-          % (m['subject'], culprit[:12], base.BASE_TAG, mutant.MUTANT_BRANCH), flush=True)
+    m = mutant.load([BISECT_MUTANT])[0]
+    culprit, tip = mutant.make_branch(wt, m)
+    print('check-modes: bisect: mutant %s put into "%s" (%s); bisecting %s..%s'
+          % (m.id, m.subject, culprit[:12], base.BASE_TAG, mutant.MUTANT_BRANCH),
+          flush=True)
     out = ''
     try:
         base.git(wt, 'bisect', 'start', tip, base.base_commit(wt))
         # Streamed as it comes (each step is a build and a boot), and kept.
         p = subprocess.Popen(['git', '-C', wt, 'bisect', 'run',
                               os.path.join(HERE, 'bisect-step'), '--arch', 'x86_64',
-                              '--no-kunit', '--only', m['only']],
+                              '--no-kunit', '--only', m.expect[0]],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              cwd=wt)
         for ln in p.stdout:
@@ -147,7 +139,7 @@ def check_bisect():
               % (found.group(1)[:12], culprit[:12]))
         return 1
     print('check-modes: bisect: ok: git bisect run named %s "%s"' % (culprit[:12],
-                                                                   m['subject']))
+                                                                   m.subject))
     return 0
 
 

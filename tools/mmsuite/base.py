@@ -326,6 +326,11 @@ def run_tree(cache):
     if os.path.exists(os.path.join(git_dir(wt), 'BISECT_LOG')):
         log('ending a bisection an interrupted check left in %s' % wt)
         git(wt, 'bisect', 'reset', check=False)
+    # A --mutants run that was killed leaves its branch checked out.
+    if git(wt, 'symbolic-ref', '-q', 'HEAD', check=False).stdout.strip() == \
+            'refs/heads/mm-suite-mutant':
+        log('%s: back from a mutant an interrupted --mutants run left' % wt)
+        git(wt, 'checkout', '-q', RUN_BRANCH, check=False)
     return wt
 
 

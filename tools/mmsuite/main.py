@@ -21,6 +21,7 @@ import deps  # noqa: E402
 import gate  # noqa: E402
 import kbuild  # noqa: E402
 import ktap  # noqa: E402
+import mutant  # noqa: E402
 import report  # noqa: E402
 import splat  # noqa: E402
 import vm  # noqa: E402
@@ -38,9 +39,10 @@ def parse_args(argv):
         description='Build the pinned Debian 6.12 base with kernel-patches/ applied, '
         'run the KUnit suites and the kselftests, report one verdict.',
         epilog='Exit status: ' + '; '.join('%d %s' % kv for kv in sorted(EXIT_NAMES.items())))
-    p.add_argument('--arch', default=','.join(arches.DEFAULT_ARCHES),
-                   help='comma-separated list of %s, or "all" (default: %%(default)s)'
-                   % ', '.join(arches.ARCHES))
+    p.add_argument('--arch', default=None,
+                   help='comma-separated list of %s, or "all" (default: %s; with '
+                   '--mutants: x86_64)' % (', '.join(arches.ARCHES),
+                                           ','.join(arches.DEFAULT_ARCHES)))
     p.add_argument('--kernel-src', metavar='DIR',
                    help='run on this kernel tree instead of the pinned base; used as is '
                    'unless --apply-series is given')
@@ -81,9 +83,17 @@ def parse_args(argv):
                    help='peer-suite mode: the upstream mm selftests (and ours) on the pinned '
                    'base and on the patched tree; reports tests that pass on base and fail '
                    'patched (implies --upstream-mm)')
+    p.add_argument('--mutants', nargs='*', metavar='ID|GLOB|@ci',
+                   help='mutation testing: build each mutant of mutants/ (all, the ids '
+                   'given, or @ci: the CI subset) on the series and run the tests it '
+                   'names; exit 1 if any survives (README "Mutation testing")')
+    p.add_argument('--mutants-rerun', action='store_true',
+                   help='with --mutants: ignore cached verdicts')
     p.add_argument('--prepare-only', action='store_true',
                    help='set up the tree (and packages) and stop')
     a = p.parse_args(argv)
+    if a.arch is None:
+        a.arch = 'x86_64' if a.mutants is not None else ','.join(arches.DEFAULT_ARCHES)
     names = list(arches.ARCHES) if a.arch == 'all' else [x for x in a.arch.split(',') if x]
     bad = [n for n in names if n not in arches.ARCHES]
     if bad or not names:
@@ -103,6 +113,13 @@ def parse_args(argv):
         p.error('--repeat must be at least 1')
     if a.apply_series and not a.kernel_src:
         p.error('--apply-series needs --kernel-src')
+    if a.mutants is not None:
+        if a.kernel_src or a.no_series or a.gate or a.peer or a.only or a.repeat > 1:
+            p.error('--mutants runs on the pinned base with the series; it takes no '
+                    '--kernel-src, --no-series, --gate, --peer, --only or --repeat')
+    elif a.mutants_rerun:
+        p.error('--mutants-rerun goes with --mutants')
+    a.only_suites = None
     return a
 
 
@@ -238,11 +255,25 @@ def kunit_glob(only):
 
 
 def selected(a, names):
-    """Suite names that --only can match (all without --only)."""
-    if not a.only:
-        return list(names)
-    suite = a.only.split('.', 1)[0]
-    return [n for n in names if fnmatch.fnmatchcase(n, suite)]
+    """Suite names that --only can match (all without --only); a mutant's
+    run sets a.only_suites instead."""
+    pats = a.only_suites
+    if pats is None:
+        if not a.only:
+            return list(names)
+        pats = [a.only.split('.', 1)[0]]
+    return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in pats)]
+
+
+def kunit_filter(a):
+    """The kunit.filter_glob for the guest, or None for every suite."""
+    if a.only:
+        return kunit_glob(a.only)
+    if a.only_suites is not None:
+        names = selected(a, [s for s, _ in expected_suites(None)])
+        if len(names) == 1:
+            return names[0]
+    return None
 
 
 def filter_rows(a, rows):
@@ -296,7 +327,7 @@ def run_qemu_arch(a, arch, tree, cache, res):
 
     boot_allowance = BOOT_ALLOWANCE[arch.name] * (DEBUG_SLOWDOWN if a.debug else 1)
     timeout = a.vm_timeout or boot_allowance + sum(t for _, t, _ in tests)
-    append = 'kunit.filter_glob=%s' % kunit_glob(a.only) if a.only else ''
+    append = 'kunit.filter_glob=%s' % kunit_filter(a) if kunit_filter(a) else ''
     if a.no_kunit:
         append = 'kunit.enable=0'
     runs, infra = [], []
@@ -476,6 +507,8 @@ def main(argv):
     meta = {'arches': [x.name for x in a.arches], 'started': stamp, 'debug': a.debug}
     try:
         check_only(a)
+        if a.mutants is not None:
+            mutant.select(a.mutants)
         # Inputs first (cheap, and the user's mistake is the likelier one),
         # then the packages the builds need.
         deps.ensure(['git', 'xz-utils'], install=not a.no_install, logfile=setup_log)
@@ -502,6 +535,10 @@ def main(argv):
         report.write_json(os.path.join(res, 'summary.json'), [], meta, e.code)
         return e.code
 
+    if a.mutants is not None:
+        code = mutant.run_catalog(a, tree, cache, res, run_suite)
+        prune_results(os.path.dirname(res) if not a.results_dir else None)
+        return code
     if a.gate or a.peer:
         code = run_gate(a, tree, cache, res, meta)
         prune_results(os.path.dirname(res) if not a.results_dir else None)

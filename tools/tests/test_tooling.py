@@ -799,18 +799,84 @@ class TreeSafetyTest(unittest.TestCase):
         base.offer_series(self.cache, tip)
         self.assertEqual(self.read('new/draft.c'), 'my draft\n')
 
+    def mutant_file(self, name='kconfig-bug', old='series\n', new='bug\n', extra=''):
+        d = os.path.join(self.cache, 'catalog')
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, name + '.mutant')
+        with open(path, 'w') as f:
+            f.write('# a test mutant\nFeature: pte-batch\nPatch: the series\nFile: Kconfig\n'
+                    'Class: a test\nModels: nothing\nExpect: mm_folio_pte_batch\n%s\n'
+                    '@@ old\n%s@@ new\n%s' % (extra, old, new))
+        return path
+
     def test_mutant_branch(self):
         wt = base.run_tree(self.cache)
         base.apply_series(wt, base.read_series(self.series), base.BASE_TAG, os.devnull)
-        first, tip = mutant.make_branch(wt, 'the series', 'Kconfig', 'series\n', 'bug\n')
+        m = mutant.Mutant(self.mutant_file())
+        first, tip = mutant.make_branch(wt, m)
         self.assertEqual(first, tip)
         self.assertEqual(base.git(wt, 'show', tip + ':Kconfig').stdout, 'bug\n')
         self.assertEqual(base.git(wt, 'log', '-1', '--format=%s', tip).stdout.strip(),
                          'the series')
         self.assertEqual(base.git(wt, 'rev-parse', tip + '^').stdout.strip(),
                          base.base_commit(wt))
+        bad = mutant.Mutant(self.mutant_file('gone', old='not there\n', new='x\n'))
         with self.assertRaises(common.SuiteError):
-            mutant.make_branch(wt, 'the series', 'Kconfig', 'not there\n', 'x\n')
+            mutant.make_branch(wt, bad)
+        # --mutants: one commit on the series tip, the series branch untouched.
+        series_tip = base.git(wt, 'rev-parse', base.RUN_BRANCH).stdout.strip()
+        tip = mutant.tip_branch(wt, m)
+        self.assertEqual(base.git(wt, 'rev-parse', tip + '^').stdout.strip(), series_tip)
+        self.assertEqual(base.git(wt, 'show', tip + ':Kconfig').stdout, 'bug\n')
+        self.assertEqual(base.git(wt, 'rev-parse', base.RUN_BRANCH).stdout.strip(),
+                         series_tip)
+        mutant.check(m, wt)
+        with self.assertRaises(common.SuiteError) as e:
+            mutant.check(bad, wt)
+        self.assertIn('gone', e.exception.msg)
+
+    def test_mutant_files(self):
+        m = mutant.Mutant(self.mutant_file(extra='Expect: madv_free_thp.*kept*\nCI: yes\n'))
+        self.assertEqual((m.id, m.feature, m.arch, m.ci), ('kconfig-bug', 'pte-batch',
+                                                           'x86_64', True))
+        self.assertEqual(m.suites(), ['madv_free_thp', 'mm_folio_pte_batch'])
+        self.assertEqual(m.apply('a\nseries\nb\n'), 'a\nbug\nb\n')
+        with self.assertRaises(common.SuiteError):
+            m.apply('series\nseries\n')       # two copies: out of date
+        two = mutant.Mutant(self.mutant_file('two', new='bug\n@@ old\nb\n@@ new\nc\n'))
+        self.assertEqual(two.apply('series\nb\n'), 'bug\nc\n')
+        for extra in ('Feature: nonsense\n', 'Colour: red\n', 'Patch: twice\n'):
+            with self.assertRaises(common.SuiteError):
+                mutant.Mutant(self.mutant_file('bad', extra=extra))
+        with self.assertRaises(common.SuiteError):
+            mutant.Mutant(self.mutant_file('same', new='series\n'))
+        cat = os.path.dirname(m.path)
+        os.unlink(os.path.join(cat, 'bad.mutant'))
+        os.unlink(os.path.join(cat, 'same.mutant'))
+        self.assertEqual([x.id for x in mutant.load(['t*'], catalog=cat)], ['two'])
+        with self.assertRaises(common.SuiteError):
+            mutant.load(['nothing-*'], catalog=cat)
+
+    def test_mutant_verdicts(self):
+        m = mutant.Mutant(self.mutant_file())
+        ok = report.Row('mm_folio_pte_batch', 'x86_64', 'kunit', cases=[
+            {'name': 'mm_folio_pte_batch.a', 'status': ktap.PASS, 'detail': ''}])
+        bad = report.Row('mm_folio_pte_batch', 'x86_64', 'kunit', cases=[
+            {'name': 'mm_folio_pte_batch.b', 'status': ktap.FAIL, 'detail': ''}])
+        self.assertEqual(mutant.judge(m, [ok], [])[0], mutant.SURVIVED)
+        self.assertEqual(mutant.judge(m, [ok, bad], [])[:2],
+                         (mutant.KILLED, ['mm_folio_pte_batch.b']))
+        build = report.Row('build', 'x86_64', 'infra', error='kernel build failed')
+        self.assertEqual(mutant.judge(m, [build], [common.EXIT_BUILD])[0], mutant.INVALID)
+        hang = report.Row('vm', 'x86_64', 'infra', error='guest hung')
+        self.assertEqual(mutant.judge(m, [ok, hang], [common.EXIT_VM])[0], mutant.KILLED)
+        eq = mutant.Mutant(self.mutant_file('eq', extra='Equivalent: TCG has no TLB\n'))
+        self.assertEqual(mutant.judge(eq, [ok], [])[0], mutant.EQUIVALENT)
+        v = mutant.Verdicts(self.cache)
+        k = v.key(m, 'series', 'suite')
+        self.assertNotEqual(k, v.key(m, 'series2', 'suite'))
+        v.put(k, {'verdict': 'killed'})
+        self.assertEqual(mutant.Verdicts(self.cache).get(k), {'verdict': 'killed'})
 
 
 class BisectStepTest(unittest.TestCase):
