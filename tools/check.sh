@@ -18,8 +18,18 @@
 #      --gate with a comment-only series must report no change and exit 0;
 #      a bug put into patch 0008 must be named by git bisect run
 #      tools/bisect-step over the whole series
+#   7. mutation testing: the CI subset of mutants/ (CI: yes), each built on
+#      the series and run against the tests it names, must be killed;
+#      verdicts are cached per (mutant, series, tests)
+# With --full, step 7 runs the whole catalog (x86_64 and arm64).
 # Exit 0 only if all of them pass. Times of each step are printed.
 set -u
+full=
+case "${1:-}" in
+--full) full=1 ;;
+"") ;;
+*) echo "usage: tools/check.sh [--full]" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 2
 rc=0
@@ -45,5 +55,10 @@ step build-matrix python3 tools/series.py build-matrix
 step no-series python3 tools/check-modes.py no-series
 step gate ./run_tests.sh --arch x86_64 --no-kunit --gate tools/tests/gate-noop
 step bisect python3 tools/check-modes.py bisect
+if [ -n "$full" ]; then
+	step mutants ./run_tests.sh --arch x86_64,arm64 --mutants
+else
+	step mutants ./run_tests.sh --arch x86_64 --mutants @ci
+fi
 echo "=== check: overall exit $rc"
 exit "$rc"

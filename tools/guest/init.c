@@ -141,6 +141,29 @@ static FILE *open_results(void)
 	return NULL;
 }
 
+/*
+ * mmsuite.failfast on the kernel command line (./run_tests.sh --mutants):
+ * a program is stopped at its first failed case and the programs after it
+ * are not run; one failure is all a mutant's verdict needs.
+ */
+static int failfast;
+
+static void read_cmdline(void)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open("/proc/cmdline", O_RDONLY);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	failfast = strstr(buf, "mmsuite.failfast") != NULL;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -151,7 +174,8 @@ static double now(void)
 
 /*
  * Run one program; copy its output to the console and, indented, to the
- * results channel. Returns the exit status, or -1 on timeout.
+ * results channel. Returns the exit status, -1 on timeout, or -2 when
+ * failfast stopped it at a failed case.
  */
 static int run_one(char **argv, int timeout, int *signo)
 {
@@ -159,7 +183,7 @@ static int run_one(char **argv, int timeout, int *signo)
 	size_t ll = 0;
 	double deadline = now() + timeout;
 	struct pollfd pfd;
-	int pipefd[2], status = 0, timed_out = 0;
+	int pipefd[2], status = 0, timed_out = 0, stopped = 0;
 	ssize_t n, i;
 	pid_t pid;
 
@@ -193,7 +217,7 @@ static int run_one(char **argv, int timeout, int *signo)
 		if (poll(&pfd, 1, left) <= 0)
 			continue;
 		n = read(pipefd[0], buf, sizeof(buf));
-		if (n <= 0)
+		if (n <= 0 || stopped)
 			break;
 		fwrite(buf, 1, n, stdout);
 		fflush(stdout);
@@ -203,10 +227,18 @@ static int run_one(char **argv, int timeout, int *signo)
 				if (res)
 					fprintf(res, "    %s\n", line);
 				ll = 0;
+				if (failfast && !strncmp(line, "not ok ", 7)) {
+					kill(-pid, SIGKILL);
+					kill(pid, SIGKILL);
+					stopped = 1;
+					break;
+				}
 			} else {
 				line[ll++] = buf[i];
 			}
 		}
+		if (stopped)
+			break;
 	}
 	if (ll && res)
 		fprintf(res, "    %.*s\n", (int)ll, line);
@@ -214,6 +246,8 @@ static int run_one(char **argv, int timeout, int *signo)
 	waitpid(pid, &status, 0);
 	if (timed_out)
 		return -1;
+	if (stopped)
+		return -2;
 	if (WIFSIGNALED(status)) {
 		*signo = WTERMSIG(status);
 		return 128 + *signo;
@@ -237,6 +271,7 @@ int main(void)
 	try_mount("debugfs", "/sys/kernel/debug", "debugfs", NULL);
 	try_mount("hugetlbfs", "/dev/hugepages", "hugetlbfs", NULL);
 	setup_swap();
+	read_cmdline();
 
 	res = open_results();
 	if (!res)
@@ -271,6 +306,13 @@ int main(void)
 		}
 		argv[argc] = NULL;
 		name = argv[0];
+		if (failfast && failed) {
+			con("not running %s: mmsuite.failfast\n", name);
+			if (res)
+				fprintf(res, "ok %d %s # SKIP not run: mmsuite.failfast stops at the first failure\n",
+					i + 1, name);
+			continue;
+		}
 		con("running %s (timeout %d s)\n", name, timeouts[i]);
 		if (res)
 			fprintf(res, "    # Subtest: %s\n", name);
@@ -284,6 +326,9 @@ int main(void)
 			fprintf(res, "ok %d %s\n", i + 1, name);
 		else if (rc == 4)
 			fprintf(res, "ok %d %s # SKIP\n", i + 1, name);
+		else if (rc == -2)
+			fprintf(res, "not ok %d %s # stopped at its first failed case (mmsuite.failfast)\n",
+				i + 1, name);
 		else if (rc == -1)
 			fprintf(res, "not ok %d %s # TIMEOUT after %d s\n", i + 1,
 				name, timeouts[i]);

@@ -120,6 +120,7 @@ def parse_args(argv):
     elif a.mutants_rerun:
         p.error('--mutants-rerun goes with --mutants')
     a.only_suites = None
+    a.failfast = False
     return a
 
 
@@ -307,6 +308,7 @@ def run_qemu_arch(a, arch, tree, cache, res):
     if a.debug:
         ours = [(n, t * DEBUG_SLOWDOWN, args) for n, t, args in ours]
     tests = [] if a.no_kselftest else ours
+    tests = [t for t in tests if t[0] in set(selected(a, [n for n, _, _ in tests]))]
     log('%s: building guest programs' % arch.name)
     hdr = kbuild.build_headers(tree, arch, bdir, logf)
     gdir = os.path.join(a.build_root, 'guest-' + arch.name)
@@ -330,6 +332,9 @@ def run_qemu_arch(a, arch, tree, cache, res):
     append = 'kunit.filter_glob=%s' % kunit_filter(a) if kunit_filter(a) else ''
     if a.no_kunit:
         append = 'kunit.enable=0'
+    if a.failfast:
+        # The guest's init stops at the first failed kselftest case.
+        append = (append + ' mmsuite.failfast').strip()
     runs, infra = [], []
     for i in range(a.repeat):
         rows, bad = boot_once(a, arch, bdir, initrd, tests, ours, res, timeout, append,
@@ -554,7 +559,17 @@ def main(argv):
     return code
 
 
+def _terminated(signo, frame):
+    # A CI timeout or kill: unwind like Ctrl-C, so that modes which change
+    # the suite's worktree (--gate, --mutants) put it back.
+    raise KeyboardInterrupt
+
+
 if __name__ == '__main__':
+    import signal
+    signal.signal(signal.SIGTERM, _terminated)
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _terminated)
     try:
         sys.exit(main(sys.argv[1:]))
     except KeyboardInterrupt:

@@ -391,7 +391,8 @@ def run_catalog(a, tree, cache, res, run_suite):
             key = Verdicts.key(m, shash, suite_hash(m))
             old = None if a.mutants_rerun else verdicts.get(key)
             if old:
-                rec.update({k: old[k] for k in ('verdict', 'killed_by', 'note', 'seconds')},
+                rec.update({k: old.get(k) for k in ('verdict', 'killed_by', 'note',
+                                                    'seconds', 'as_expected')},
                            cached=True)
                 log('mutants: [%d/%d] %s: %s (cached)' % (i, len(muts), m.id, old['verdict']))
                 recs.append(rec)
@@ -407,6 +408,7 @@ def run_catalog(a, tree, cache, res, run_suite):
             b = copy.copy(a)
             b.arches = [arches.ARCHES[m.arch]]
             b.only, b.only_suites = None, m.suites()
+            b.failfast = True
             b.no_kunit = not any(s in kunit_names for s in m.suites())
             b.no_kselftest = all(s in kunit_names for s in m.suites())
             sub = report.ensure_dir(os.path.join(res, m.id))
@@ -416,6 +418,7 @@ def run_catalog(a, tree, cache, res, run_suite):
             verdict, killed_by, note = judge(m, rows, infra)
             rec.update(verdict=verdict, killed_by=killed_by, note=note,
                        seconds=round(time.monotonic() - t0), cached=False)
+            rec['as_expected'] = expected_hit(m, killed_by)
             if verdict == KILLED and m.equivalent:
                 rec['note'] = 'marked Equivalent but killed: drop the Equivalent line'
             log('mutants: [%d/%d] %s: %s%s' % (i, len(muts), m.id, verdict,
@@ -423,7 +426,8 @@ def run_catalog(a, tree, cache, res, run_suite):
             _restore(tree)
             if verdict != ERROR:
                 verdicts.put(key, {k: rec[k] for k in
-                                   ('verdict', 'killed_by', 'note', 'seconds')})
+                                   ('verdict', 'killed_by', 'note', 'seconds',
+                                    'as_expected')})
             recs.append(rec)
     finally:
         _restore(tree)
@@ -445,6 +449,20 @@ def run_catalog(a, tree, cache, res, run_suite):
     return code
 
 
+def expected_hit(mut, cases):
+    """Whether a killing case is one the mutant's Expect names: a case
+    pattern matches it, or a suite pattern names its suite."""
+    for c in cases:
+        for e in mut.expect:
+            if '.' in e:
+                hit = fnmatch.fnmatchcase(c, e) or fnmatch.fnmatchcase(c, e + '.*')
+            else:
+                hit = fnmatch.fnmatchcase(c.split('.', 1)[0], e)
+            if hit:
+                return True
+    return False
+
+
 def _short(cases, n=2):
     if not cases:
         return '-'
@@ -457,17 +475,19 @@ def write_reports(res, recs, shash):
     with open(os.path.join(res, 'mutants.json'), 'w') as f:
         json.dump({'series_hash': shash, 'mutants': recs}, f, indent=1, sort_keys=True)
         f.write('\n')
-    head = ('mutant', 'patch', 'verdict', 'time', 'killed by')
+    head = ('mutant', 'patch', 'verdict', 'time', 'expected', 'killed by')
     body = []
     for r in recs:
         t = '-' if r.get('seconds') is None else '%ds%s' % (r['seconds'],
                                                              '*' if r.get('cached') else '')
+        exp = '-' if r['verdict'] != KILLED else 'yes' if r.get('as_expected') else 'no'
         body.append((r['id'], '%04d' % r['patch_number'] if r.get('patch_number') else '?',
-                     r['verdict'], t, _short(r.get('killed_by')) if r.get('killed_by')
+                     r['verdict'], t, exp, _short(r.get('killed_by')) if r.get('killed_by')
                      else r.get('note') or '-'))
     w = [max(len(x[i]) for x in [head] + body) for i in range(len(head) - 1)]
     fmt = '  '.join('%%-%ds' % n for n in w) + '  %s'
     lines = [fmt % head, fmt % tuple('-' * n for n in w + [9])]
+    # expected: whether a killing case is one the mutant's Expect names.
     lines += [fmt % b for b in body]
     lines.append('(* a verdict cached from an earlier run of the same mutant, series '
                  'and tests)')
