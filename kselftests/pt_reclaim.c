@@ -21,6 +21,10 @@
  *    another frees both tables with MADV_DONTNEED; a move finds the table
  *    it mapped gone and must retry, not fail (nor warn): it succeeds with
  *    the data written, or says ENOENT when the source page was zapped;
+ *  - UFFDIO_MOVE, one thread: present, swapped-out and zero pages moved
+ *    into a destination whose table MADV_DONTNEED has just freed: every
+ *    move must succeed, in bounded time (a recheck that never matches
+ *    retries for ever), with the data where it went; one CPU is enough;
  *  - stress: threads fault pages in and check them, a thread pins them
  *    through GUP-fast (vmsplice) and checks what it read, while another
  *    thread frees the tables with MADV_DONTNEED in a loop, for a bounded
@@ -37,6 +41,8 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +53,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -838,6 +845,161 @@ static void test_uffd_move(void)
 	ksft_test_result(!failed, "%s", name);
 }
 
+#define MOVE_PAGES	16
+#define MOVE_LIMIT_S	30
+
+enum move_kind { MOVE_PRESENT, MOVE_SWAPPED, MOVE_ZERO };
+
+static const char *const move_kind_name[] = { "present", "swapped-out", "zero" };
+
+/*
+ * The child of test_uffd_move_freed() for one @kind: MOVE_PAGES pages of
+ * that kind in a source table go to a destination table that MADV_DONTNEED
+ * has just freed. Returns a KSFT_ exit code.
+ */
+static int move_freed_child(enum move_kind kind)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		/* A destination page the move left none kills with SIGBUS. */
+		.features = UFFD_FEATURE_MOVE | UFFD_FEATURE_SIGBUS,
+	};
+	struct uffdio_zeropage zp = { .range = { .len = pagesize } };
+	struct uffdio_move mv = { .len = MOVE_PAGES * pagesize };
+	int uffd, bad = 0, swapped = 0, i;
+	cpu_set_t one;
+	char *src, *dst;
+	long kb, now;
+
+	/* The parent's pagemap_fd reads the parent's page tables. */
+	close(pagemap_fd);
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+	if (pagemap_fd < 0 || uffd < 0) {
+		ksft_print_msg("%s: %s\n", pagemap_fd < 0 ? "/proc/self/pagemap" : "userfaultfd",
+			       strerror(errno));
+		return KSFT_FAIL;
+	}
+	if (ioctl(uffd, UFFDIO_API, &api) || !(api.features & UFFD_FEATURE_MOVE))
+		return KSFT_SKIP;
+	/* One CPU: MADV_PAGEOUT drains that CPU's batch of new folios only. */
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+
+	src = map_aligned(table_span, -1);
+	dst = map_aligned(table_span, -1);
+	mv.src = (uintptr_t)src;
+	mv.dst = (uintptr_t)dst;
+	zp.range.start = (uintptr_t)dst;
+	if (uffd_register(uffd, dst, table_span, true, false, false)) {
+		ksft_print_msg("UFFDIO_REGISTER: %s\n", strerror(errno));
+		return KSFT_FAIL;
+	}
+	for (i = 0; i < MOVE_PAGES; i++) {
+		uint64_t *w = (uint64_t *)(src + i * pagesize);
+
+		if (kind != MOVE_ZERO)
+			*w = tag(kind + 1, i + 1);
+		else if (load(w))	/* a read maps the zero page */
+			bad++;
+	}
+	/* The destination is registered for missing faults: fill it so. */
+	if (ioctl(uffd, UFFDIO_ZEROPAGE, &zp)) {
+		ksft_print_msg("UFFDIO_ZEROPAGE: %s\n", strerror(errno));
+		return KSFT_FAIL;
+	}
+	kb = read_kb("/proc/self/status", "VmPTE");
+	madvise(dst, table_span, MADV_DONTNEED);
+	now = read_kb("/proc/self/status", "VmPTE");
+	if (now != kb - (long)(pagesize / 1024)) {
+		ksft_print_msg("VmPTE %ld -> %ld kB: the destination's table was not freed\n",
+			       kb, now);
+		bad++;
+	}
+	if (kind == MOVE_SWAPPED) {
+		madvise(src, MOVE_PAGES * pagesize, MADV_PAGEOUT);
+		for (i = 0; i < MOVE_PAGES; i++)
+			swapped += pagemap_is_swapped(pagemap_fd, src + i * pagesize);
+		ksft_print_msg("[INFO] swapped-out: %d of %d pages in swap when moved\n",
+			       swapped, MOVE_PAGES);
+		if (!swapped)
+			return KSFT_SKIP;
+	}
+	/* A recheck that never matches retries for ever: SIGALRM ends that. */
+	alarm(MOVE_LIMIT_S);
+	if (ioctl(uffd, UFFDIO_MOVE, &mv) || mv.move != (long long)mv.len) {
+		ksft_print_msg("UFFDIO_MOVE of %d pages: %s (moved %lld bytes)\n",
+			       MOVE_PAGES, strerror(errno), (long long)mv.move);
+		return KSFT_FAIL;
+	}
+	alarm(0);
+	for (i = 0; i < MOVE_PAGES; i++) {
+		uint64_t want = kind == MOVE_ZERO ? 0 : tag(kind + 1, i + 1);
+		uint64_t got = load((uint64_t *)(dst + i * pagesize));
+
+		if (got != want) {
+			ksft_print_msg("moved page %d holds %#llx, expected %#llx\n", i,
+				       (unsigned long long)got, (unsigned long long)want);
+			bad++;
+		}
+		if (load((uint64_t *)(src + i * pagesize))) {
+			ksft_print_msg("source page %d not empty after the move\n", i);
+			bad++;
+		}
+	}
+	return bad ? KSFT_FAIL : KSFT_PASS;
+}
+
+/*
+ * UFFDIO_MOVE into a table that MADV_DONTNEED has just freed, one thread,
+ * once for each of the three kinds of source entry: present, swapped out
+ * (skipped when MADV_PAGEOUT swaps nothing: no swap), and the zero page.
+ * Each kind takes its own function in move_pages_pte(), and each compares
+ * the PMD its destination table was mapped from with the PMD under the
+ * PTLs. A comparison that never matches does not fail the ioctl: the
+ * kernel retries the page for ever, so each kind runs in a child that
+ * SIGALRM ends after MOVE_LIMIT_S seconds. A missing comparison is seen
+ * only in the race of test_uffd_move(). Needs only one CPU.
+ */
+static void test_uffd_move_freed(enum move_kind kind)
+{
+	unsigned long tainted = read_tainted();
+	int status = 0, rc;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (!pid) {
+		/* Unbuffered: a signal must not take what it printed with it. */
+		setvbuf(stdout, NULL, _IONBF, 0);
+		signal(SIGALRM, SIG_DFL);
+		_exit(move_freed_child(kind));
+	}
+	waitpid(pid, &status, 0);
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : KSFT_FAIL;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		ksft_print_msg("the move did not finish in %d s: it retried for ever?\n",
+			       MOVE_LIMIT_S);
+	else if (WIFSIGNALED(status))
+		ksft_print_msg("the child died of signal %d (SIGBUS: a moved page is missing)\n",
+			       WTERMSIG(status));
+	if ((read_tainted() & ~tainted) & TAINT_WARN) {
+		ksft_print_msg("the kernel warned (TAINT_WARN): see the kernel log\n");
+		rc = KSFT_FAIL;
+	}
+	if (rc == KSFT_SKIP)
+		ksft_test_result_skip("UFFDIO_MOVE of %s pages into a freed table (%s)\n",
+				      move_kind_name[kind], kind == MOVE_SWAPPED ?
+				      "MADV_PAGEOUT swapped nothing out: no swap?" :
+				      "the kernel offers no UFFDIO_MOVE");
+	else
+		ksft_test_result(rc == KSFT_PASS, "UFFDIO_MOVE of %s pages into a freed table\n",
+				 move_kind_name[kind]);
+}
+
 /* 1: configured, 0: not, -1: cannot tell. @where names the source. */
 static int pt_reclaim_configured(char *where, size_t len)
 {
@@ -893,12 +1055,15 @@ int main(int argc, char **argv)
 	if (pagemap_fd < 0)
 		ksft_exit_skip("no /proc/self/pagemap (CONFIG_PROC_PAGE_MONITOR)\n");
 
-	ksft_set_plan(6);
+	ksft_set_plan(9);
 	test_sparse();
 	test_partial();
 	test_shmem();
 	test_uffd_wp();
 	test_uffd_move();
+	test_uffd_move_freed(MOVE_PRESENT);
+	test_uffd_move_freed(MOVE_SWAPPED);
+	test_uffd_move_freed(MOVE_ZERO);
 	test_stress();
 	ksft_finished();
 }
