@@ -25,6 +25,9 @@
  *    into a destination whose table MADV_DONTNEED has just freed: every
  *    move must succeed, in bounded time (a recheck that never matches
  *    retries for ever), with the data where it went; one CPU is enough;
+ *  - MADV_COLLAPSE of shmem: the emptied table is removed and the range
+ *    mapped by PMD, also from a PTE-mapped THP (khugepaged checks the PMD
+ *    again before it removes a table it did not lock first);
  *  - stress: threads fault pages in and check them, a thread pins them
  *    through GUP-fast (vmsplice) and checks what it read, while another
  *    thread frees the tables with MADV_DONTNEED in a loop, for a bounded
@@ -1000,6 +1003,112 @@ static void test_uffd_move_freed(enum move_kind kind)
 				 move_kind_name[kind]);
 }
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+
+/* Does the kernel offer THP for shmem (and so MADV_COLLAPSE of it)? */
+static bool shmem_thp_offered(void)
+{
+	return access("/sys/kernel/mm/transparent_hugepage/shmem_enabled", F_OK) == 0;
+}
+
+/* Is every page of [p, p + table_span) 0x5a ^ its index? Say where not. */
+static bool check_collapse_data(char *p)
+{
+	size_t i;
+
+	for (i = 0; i < table_span / pagesize; i++)
+		if (p[i * pagesize] != (char)(0x5a ^ i)) {
+			ksft_print_msg("page %zu holds %#x after the collapse\n", i,
+				       (unsigned char)p[i * pagesize]);
+			return false;
+		}
+	return true;
+}
+
+/*
+ * MADV_COLLAPSE of a shmem range that one PTE table maps: khugepaged's
+ * collapse_file() puts a PMD-sized folio in the page cache and
+ * retract_page_tables() removes the emptied table of every mapping it may
+ * (this one: shared, no anon_vma, no uffd-wp), after looking at the PMD
+ * again under its lock. VmPTE must fall by that table, and the next touch
+ * must map the folio by PMD.
+ *
+ * Then the same range PTE-mapped: the PMD mapping is split by an mprotect()
+ * of one page and every page touched while the VMA is split, then the VMA
+ * merged again. MADV_COLLAPSE finds the PMD-sized folio in the page cache
+ * and goes to collapse_pte_mapped_thp(), which maps the table, checks the
+ * PMD again under the PTL, clears the PTEs, and checks the PMD once more
+ * under the PMD lock before it removes the table and maps the PMD.
+ */
+static void test_collapse_shmem(void)
+{
+	const char *retract = "MADV_COLLAPSE of shmem removes the emptied PTE table";
+	const char *ptemapped = "MADV_COLLAPSE maps a PTE-mapped shmem THP by PMD";
+	bool ok = true, ok2 = true;
+	long kb, now;
+	size_t i;
+	char *p;
+	int fd;
+
+	if (!shmem_thp_offered()) {
+		ksft_test_result_skip("%s (no THP for shmem)\n", retract);
+		ksft_test_result_skip("%s (no THP for shmem)\n", ptemapped);
+		return;
+	}
+	fd = shmem_fd(table_span);
+	p = map_aligned(table_span, fd);
+	/* map_aligned() said MADV_NOHUGEPAGE, which MADV_COLLAPSE refuses. */
+	madvise(p, table_span, MADV_HUGEPAGE);
+	for (i = 0; i < table_span / pagesize; i++)
+		p[i * pagesize] = 0x5a ^ i;
+	if (check_huge_shmem(p, 1, table_span)) {
+		ksft_print_msg("the range is PMD-mapped before MADV_COLLAPSE (shmem_enabled?)\n");
+		ok = false;
+	}
+	kb = vmpte_kb();
+	if (madvise(p, table_span, MADV_COLLAPSE)) {
+		ksft_print_msg("MADV_COLLAPSE: %s\n", strerror(errno));
+		ok = false;
+	}
+	now = vmpte_kb();
+	if (now != kb - (long)(pagesize / 1024)) {
+		ksft_print_msg("VmPTE %ld -> %ld kB: the emptied table was not removed\n",
+			       kb, now);
+		ok = false;
+	}
+	ok &= check_collapse_data(p);
+	if (!check_huge_shmem(p, 1, table_span)) {
+		ksft_print_msg("not PMD-mapped after MADV_COLLAPSE and a touch\n");
+		ok = false;
+	}
+	ksft_test_result(ok, "%s\n", retract);
+
+	/* Split the PMD mapping and fault every page in while it is split. */
+	if (mprotect(p + pagesize, pagesize, PROT_READ))
+		ksft_exit_fail_msg("mprotect: %s\n", strerror(errno));
+	ok2 &= check_collapse_data(p);
+	if (mprotect(p + pagesize, pagesize, PROT_READ | PROT_WRITE))
+		ksft_exit_fail_msg("mprotect: %s\n", strerror(errno));
+	if (check_huge_shmem(p, 1, table_span)) {
+		ksft_print_msg("still PMD-mapped after splitting the mapping\n");
+		ok2 = false;
+	}
+	if (madvise(p, table_span, MADV_COLLAPSE)) {
+		ksft_print_msg("MADV_COLLAPSE of the PTE-mapped THP: %s\n", strerror(errno));
+		ok2 = false;
+	}
+	if (!check_huge_shmem(p, 1, table_span)) {
+		ksft_print_msg("not PMD-mapped after MADV_COLLAPSE\n");
+		ok2 = false;
+	}
+	ok2 &= check_collapse_data(p);
+	munmap(p, table_span);
+	close(fd);
+	ksft_test_result(ok2, "%s\n", ptemapped);
+}
+
 /* 1: configured, 0: not, -1: cannot tell. @where names the source. */
 static int pt_reclaim_configured(char *where, size_t len)
 {
@@ -1055,7 +1164,7 @@ int main(int argc, char **argv)
 	if (pagemap_fd < 0)
 		ksft_exit_skip("no /proc/self/pagemap (CONFIG_PROC_PAGE_MONITOR)\n");
 
-	ksft_set_plan(9);
+	ksft_set_plan(11);
 	test_sparse();
 	test_partial();
 	test_shmem();
@@ -1064,6 +1173,7 @@ int main(int argc, char **argv)
 	test_uffd_move_freed(MOVE_PRESENT);
 	test_uffd_move_freed(MOVE_SWAPPED);
 	test_uffd_move_freed(MOVE_ZERO);
+	test_collapse_shmem();
 	test_stress();
 	ksft_finished();
 }
