@@ -25,9 +25,10 @@
  *    into a destination whose table MADV_DONTNEED has just freed: every
  *    move must succeed, in bounded time (a recheck that never matches
  *    retries for ever), with the data where it went; one CPU is enough;
- *  - MADV_COLLAPSE of shmem: the emptied table is removed and the range
- *    mapped by PMD, also from a PTE-mapped THP (khugepaged checks the PMD
- *    again before it removes a table it did not lock first);
+ *  - MADV_COLLAPSE of shmem: the emptied tables of both mappings of a
+ *    memfd are removed and the range mapped by PMD, also from a PTE-mapped
+ *    THP (khugepaged checks the PMD again before it removes a table it did
+ *    not lock first);
  *  - stress: threads fault pages in and check them, a thread pins them
  *    through GUP-fast (vmsplice) and checks what it read, while another
  *    thread frees the tables with MADV_DONTNEED in a loop, for a bounded
@@ -856,6 +857,38 @@ enum move_kind { MOVE_PRESENT, MOVE_SWAPPED, MOVE_ZERO };
 static const char *const move_kind_name[] = { "present", "swapped-out", "zero" };
 
 /*
+ * After a move of @swapped swap entries to @dst: they are still swap
+ * entries there, and MADV_DONTNEED of the second half zaps those in it
+ * as one run, which VmSwap (the mm's swap entry counter) must follow.
+ */
+static bool zap_moved_swap(char *dst, int swapped)
+{
+	int i, n = 0, half = 0;
+	long kb, now;
+
+	for (i = 0; i < MOVE_PAGES; i++) {
+		bool sw = pagemap_is_swapped(pagemap_fd, dst + i * pagesize);
+
+		n += sw;
+		half += sw && i >= MOVE_PAGES / 2;
+	}
+	if (n != swapped) {
+		ksft_print_msg("%d of the %d swap entries moved are swap entries after the move\n",
+			       n, swapped);
+		return false;
+	}
+	kb = read_kb("/proc/self/status", "VmSwap");
+	madvise(dst + MOVE_PAGES / 2 * pagesize, MOVE_PAGES / 2 * pagesize, MADV_DONTNEED);
+	now = read_kb("/proc/self/status", "VmSwap");
+	if (now != kb - half * (long)(pagesize / 1024)) {
+		ksft_print_msg("VmSwap %ld -> %ld kB after zapping %d swap entries\n",
+			       kb, now, half);
+		return false;
+	}
+	return true;
+}
+
+/*
  * The child of test_uffd_move_freed() for one @kind: MOVE_PAGES pages of
  * that kind in a source table go to a destination table that MADV_DONTNEED
  * has just freed. Returns a KSFT_ exit code.
@@ -877,11 +910,15 @@ static int move_freed_child(enum move_kind kind)
 	/* The parent's pagemap_fd reads the parent's page tables. */
 	close(pagemap_fd);
 	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
-	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
-	if (pagemap_fd < 0 || uffd < 0) {
-		ksft_print_msg("%s: %s\n", pagemap_fd < 0 ? "/proc/self/pagemap" : "userfaultfd",
-			       strerror(errno));
+	if (pagemap_fd < 0) {
+		ksft_print_msg("/proc/self/pagemap: %s\n", strerror(errno));
 		return KSFT_FAIL;
+	}
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+	if (uffd < 0) {
+		/* As test_uffd_move(): no userfaultfd for us is a skip. */
+		ksft_print_msg("userfaultfd: %s\n", strerror(errno));
+		return KSFT_SKIP;
 	}
 	if (ioctl(uffd, UFFDIO_API, &api) || !(api.features & UFFD_FEATURE_MOVE))
 		return KSFT_SKIP;
@@ -937,9 +974,15 @@ static int move_freed_child(enum move_kind kind)
 		return KSFT_FAIL;
 	}
 	alarm(0);
+	if (kind == MOVE_SWAPPED && !zap_moved_swap(dst, swapped))
+		bad++;
 	for (i = 0; i < MOVE_PAGES; i++) {
 		uint64_t want = kind == MOVE_ZERO ? 0 : tag(kind + 1, i + 1);
-		uint64_t got = load((uint64_t *)(dst + i * pagesize));
+		uint64_t got;
+
+		if (kind == MOVE_SWAPPED && i >= MOVE_PAGES / 2)
+			break;		/* zapped by zap_moved_swap() */
+		got = load((uint64_t *)(dst + i * pagesize));
 
 		if (got != want) {
 			ksft_print_msg("moved page %d holds %#llx, expected %#llx\n", i,
@@ -957,7 +1000,8 @@ static int move_freed_child(enum move_kind kind)
 /*
  * UFFDIO_MOVE into a table that MADV_DONTNEED has just freed, one thread,
  * once for each of the three kinds of source entry: present, swapped out
- * (skipped when MADV_PAGEOUT swaps nothing: no swap), and the zero page.
+ * (skipped when MADV_PAGEOUT swaps nothing: no swap; half of them are
+ * zapped while still in swap, and VmSwap must follow), and the zero page.
  * Each kind takes its own function in move_pages_pte(), and each compares
  * the PMD its destination table was mapped from with the PMD under the
  * PTLs. A comparison that never matches does not fail the ioctl: the
@@ -997,7 +1041,7 @@ static void test_uffd_move_freed(enum move_kind kind)
 		ksft_test_result_skip("UFFDIO_MOVE of %s pages into a freed table (%s)\n",
 				      move_kind_name[kind], kind == MOVE_SWAPPED ?
 				      "MADV_PAGEOUT swapped nothing out: no swap?" :
-				      "the kernel offers no UFFDIO_MOVE");
+				      "no userfaultfd or no UFFDIO_MOVE");
 	else
 		ksft_test_result(rc == KSFT_PASS, "UFFDIO_MOVE of %s pages into a freed table\n",
 				 move_kind_name[kind]);
@@ -1007,10 +1051,42 @@ static void test_uffd_move_freed(enum move_kind kind)
 #define MADV_COLLAPSE	25
 #endif
 
-/* Does the kernel offer THP for shmem (and so MADV_COLLAPSE of it)? */
-static bool shmem_thp_offered(void)
+/*
+ * Why MADV_COLLAPSE of shmem cannot make a PMD-sized folio here, or NULL:
+ * no THP for shmem, shmem_enabled says deny, or the PMD size is not one
+ * the page cache takes (arm64 with 64K pages).
+ */
+static const char *shmem_pmd_thp_missing(void)
 {
-	return access("/sys/kernel/mm/transparent_hugepage/shmem_enabled", F_OK) == 0;
+	char path[128], buf[256] = "";
+	int fd;
+
+	if ((size_t)read_pmd_pagesize() != table_span)
+		return "no PMD-sized THP";
+	fd = open("/sys/kernel/mm/transparent_hugepage/shmem_enabled", O_RDONLY);
+	if (fd < 0)
+		return "no THP for shmem";
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	if (strstr(buf, "[deny]"))
+		return "shmem_enabled is deny";
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/mm/transparent_hugepage/hugepages-%zukB/shmem_enabled",
+		 table_span / 1024);
+	if (access(path, F_OK))
+		return "no PMD-sized folios in the page cache";
+	return NULL;
+}
+
+/* MADV_COLLAPSE, tried once more on EAGAIN (a page was busy). */
+static int collapse(char *p)
+{
+	int ret = madvise(p, table_span, MADV_COLLAPSE);
+
+	if (ret && errno == EAGAIN)
+		ret = madvise(p, table_span, MADV_COLLAPSE);
+	return ret;
 }
 
 /* Is every page of [p, p + table_span) 0x5a ^ its index? Say where not. */
@@ -1028,75 +1104,100 @@ static bool check_collapse_data(char *p)
 }
 
 /*
- * MADV_COLLAPSE of a shmem range that one PTE table maps: khugepaged's
- * collapse_file() puts a PMD-sized folio in the page cache and
- * retract_page_tables() removes the emptied table of every mapping it may
- * (this one: shared, no anon_vma, no uffd-wp), after looking at the PMD
- * again under its lock. VmPTE must fall by that table, and the next touch
- * must map the folio by PMD.
+ * MADV_COLLAPSE of shmem, which PT reclaim's rechecks in khugepaged must
+ * let through. A memfd the size of one PTE table is mapped twice, at @p
+ * and @q, both with small pages (VM_NOHUGEPAGE while they fault) and then
+ * MADV_HUGEPAGE. MADV_COLLAPSE of @p: collapse_file() makes a PMD-sized
+ * folio, unmaps the small pages from both mappings, and
+ * retract_page_tables() removes the emptied tables it may take (both
+ * mappings are shared, with no anon_vma and no uffd-wp), after checking
+ * the PMD again under its lock; then collapse_pte_mapped_thp() maps @p by
+ * PMD. Only retract_page_tables() removes the table of @q: VmPTE must fall
+ * by two tables, and @q must be PMD-mapped after one touch.
  *
- * Then the same range PTE-mapped: the PMD mapping is split by an mprotect()
- * of one page and every page touched while the VMA is split, then the VMA
- * merged again. MADV_COLLAPSE finds the PMD-sized folio in the page cache
- * and goes to collapse_pte_mapped_thp(), which maps the table, checks the
- * PMD again under the PTL, clears the PTEs, and checks the PMD once more
- * under the PMD lock before it removes the table and maps the PMD.
+ * Then @p again, PTE-mapped: an mprotect() of one page clears the PMD
+ * (a file PMD is not split into PTEs), each page is touched while the VMA
+ * is split, which maps it by a PTE, and a second mprotect() merges the
+ * VMA. MADV_COLLAPSE finds the PMD-sized folio in the page cache and calls
+ * collapse_pte_mapped_thp(), which checks the PMD again under the PTL,
+ * clears the PTEs, and checks it once more under the PMD lock before it
+ * removes the table and maps the PMD. Only checks that never match are
+ * seen here; a missing one needs a race.
  */
 static void test_collapse_shmem(void)
 {
-	const char *retract = "MADV_COLLAPSE of shmem removes the emptied PTE table";
+	const char *retract = "MADV_COLLAPSE of shmem removes the emptied PTE tables";
 	const char *ptemapped = "MADV_COLLAPSE maps a PTE-mapped shmem THP by PMD";
+	const char *why = shmem_pmd_thp_missing();
+	long table_kb = pagesize / 1024, kb, now;
 	bool ok = true, ok2 = true;
-	long kb, now;
+	char *p, *q;
 	size_t i;
-	char *p;
 	int fd;
 
-	if (!shmem_thp_offered()) {
-		ksft_test_result_skip("%s (no THP for shmem)\n", retract);
-		ksft_test_result_skip("%s (no THP for shmem)\n", ptemapped);
+	if (why) {
+		ksft_test_result_skip("%s (%s)\n", retract, why);
+		ksft_test_result_skip("%s (%s)\n", ptemapped, why);
 		return;
 	}
 	fd = shmem_fd(table_span);
 	p = map_aligned(table_span, fd);
-	/* map_aligned() said MADV_NOHUGEPAGE, which MADV_COLLAPSE refuses. */
-	madvise(p, table_span, MADV_HUGEPAGE);
+	q = map_aligned(table_span, fd);
+	/* Small pages: map_aligned() said MADV_NOHUGEPAGE. */
 	for (i = 0; i < table_span / pagesize; i++)
 		p[i * pagesize] = 0x5a ^ i;
-	if (check_huge_shmem(p, 1, table_span)) {
-		ksft_print_msg("the range is PMD-mapped before MADV_COLLAPSE (shmem_enabled?)\n");
+	ok &= check_collapse_data(q);
+	kb = vmpte_kb();
+	if (madvise(p, table_span, MADV_HUGEPAGE) || madvise(q, table_span, MADV_HUGEPAGE))
+		ksft_exit_fail_msg("MADV_HUGEPAGE: %s\n", strerror(errno));
+	if (check_huge_shmem(p, 1, table_span) || check_huge_shmem(q, 1, table_span)) {
+		ksft_print_msg("PMD-mapped before MADV_COLLAPSE\n");
 		ok = false;
 	}
-	kb = vmpte_kb();
-	if (madvise(p, table_span, MADV_COLLAPSE)) {
+	if (collapse(p)) {
 		ksft_print_msg("MADV_COLLAPSE: %s\n", strerror(errno));
 		ok = false;
 	}
 	now = vmpte_kb();
-	if (now != kb - (long)(pagesize / 1024)) {
-		ksft_print_msg("VmPTE %ld -> %ld kB: the emptied table was not removed\n",
-			       kb, now);
+	if (now != kb - 2 * table_kb) {
+		ksft_print_msg("VmPTE %ld -> %ld kB, expected %ld: an emptied table stayed\n",
+			       kb, now, kb - 2 * table_kb);
 		ok = false;
 	}
-	ok &= check_collapse_data(p);
-	if (!check_huge_shmem(p, 1, table_span)) {
-		ksft_print_msg("not PMD-mapped after MADV_COLLAPSE and a touch\n");
+	ok &= check_collapse_data(p) && check_collapse_data(q);
+	if (!check_huge_shmem(p, 1, table_span) || !check_huge_shmem(q, 1, table_span)) {
+		ksft_print_msg("%s not PMD-mapped after MADV_COLLAPSE and a touch\n",
+			       check_huge_shmem(p, 1, table_span) ? "the second mapping" :
+			       "the collapsed range");
 		ok = false;
 	}
 	ksft_test_result(ok, "%s\n", retract);
+	munmap(q, table_span);
 
-	/* Split the PMD mapping and fault every page in while it is split. */
+	if (!check_huge_shmem(p, 1, table_span)) {
+		ksft_test_result_skip("%s (the first collapse left no PMD mapping)\n",
+				      ptemapped);
+		goto out;
+	}
+	/* Clear the PMD; the touches while the VMA is split map PTEs. */
 	if (mprotect(p + pagesize, pagesize, PROT_READ))
 		ksft_exit_fail_msg("mprotect: %s\n", strerror(errno));
 	ok2 &= check_collapse_data(p);
 	if (mprotect(p + pagesize, pagesize, PROT_READ | PROT_WRITE))
 		ksft_exit_fail_msg("mprotect: %s\n", strerror(errno));
 	if (check_huge_shmem(p, 1, table_span)) {
-		ksft_print_msg("still PMD-mapped after splitting the mapping\n");
+		ksft_print_msg("still PMD-mapped after the mprotect()\n");
 		ok2 = false;
 	}
-	if (madvise(p, table_span, MADV_COLLAPSE)) {
+	kb = vmpte_kb();
+	if (collapse(p)) {
 		ksft_print_msg("MADV_COLLAPSE of the PTE-mapped THP: %s\n", strerror(errno));
+		ok2 = false;
+	}
+	now = vmpte_kb();
+	if (now != kb - table_kb) {
+		ksft_print_msg("VmPTE %ld -> %ld kB, expected %ld: the table stayed\n",
+			       kb, now, kb - table_kb);
 		ok2 = false;
 	}
 	if (!check_huge_shmem(p, 1, table_span)) {
@@ -1104,9 +1205,10 @@ static void test_collapse_shmem(void)
 		ok2 = false;
 	}
 	ok2 &= check_collapse_data(p);
+	ksft_test_result(ok2, "%s\n", ptemapped);
+out:
 	munmap(p, table_span);
 	close(fd);
-	ksft_test_result(ok2, "%s\n", ptemapped);
 }
 
 /* 1: configured, 0: not, -1: cannot tell. @where names the source. */

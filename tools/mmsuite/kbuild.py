@@ -113,6 +113,13 @@ def build_kernel(tree, arch, cache, build_dir, logfile, jobs, extra_configs=()):
              cwd=tree, env=env, logfile=logfile, check=False, quiet=True,
              progress='%s kernel build' % arch.name)
     if rc:
+        # kunit.py build configures again when the tree's Kconfig changed
+        # since .config was made; a requested option it lost is a config
+        # error, not a compile error.
+        if 'Not all Kconfig options selected' in tail(logfile, 15):
+            raise SuiteError(EXIT_CONFIG, '%s: kernel config failed; requested options '
+                             'missing from .config are listed in %s:\n%s'
+                             % (arch.name, logfile, tail(logfile, 15)))
         raise SuiteError(EXIT_BUILD, '%s: kernel build failed (log: %s):\n%s'
                          % (arch.name, logfile, tail(logfile, 25)))
 

@@ -340,7 +340,9 @@ def judge(mut, rows, infra):
     if infra and not failed:
         return ERROR, [], 'the run ended with exit %s and no failed case' % infra
     if failed:
-        return KILLED, failed, ''
+        # A program failfast stopped also misses its plan: not a finding.
+        real = [c for c in failed if not c.endswith('.<plan>')]
+        return KILLED, real or failed, ''
     if mut.equivalent:
         return EQUIVALENT, [], mut.equivalent
     return SURVIVED, [], ''
@@ -392,8 +394,11 @@ def run_catalog(a, tree, cache, res, run_suite):
             old = None if a.mutants_rerun else verdicts.get(key)
             if old:
                 rec.update({k: old.get(k) for k in ('verdict', 'killed_by', 'note',
-                                                    'seconds', 'as_expected')},
+                                                    'seconds')},
                            cached=True)
+                rec['killed_by'] = [c for c in rec['killed_by'] or []
+                                    if not c.endswith('.<plan>')] or rec['killed_by']
+                rec['as_expected'] = expected_hit(m, rec['killed_by'] or [])
                 log('mutants: [%d/%d] %s: %s (cached)' % (i, len(muts), m.id, old['verdict']))
                 recs.append(rec)
                 continue
@@ -426,8 +431,7 @@ def run_catalog(a, tree, cache, res, run_suite):
             _restore(tree)
             if verdict != ERROR:
                 verdicts.put(key, {k: rec[k] for k in
-                                   ('verdict', 'killed_by', 'note', 'seconds',
-                                    'as_expected')})
+                                   ('verdict', 'killed_by', 'note', 'seconds')})
             recs.append(rec)
     finally:
         _restore(tree)
